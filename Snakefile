@@ -1,0 +1,22 @@
+# The width-sweep workflow:
+#   dataset -> model yaml (per variant) -> best.pt -> exported models -> benchmark CSV -> report
+# Settings: config/config.yaml (built-in demo) or --configfile config/csgo.yaml (the original).
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/dataset.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/export.smk"
+include: "workflow/rules/benchmark.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/benchmark.csv",
+        "results/report/README.md",

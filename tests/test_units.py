@@ -1,0 +1,146 @@
+"""Unit tests of the package's small functions, on known inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from yoloshrink import bench, fsutil, model, offline, workflowcfg
+
+
+def test_timing_stats_known_values():
+    s = bench.timing_stats([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert s["n"] == 5
+    assert s["p50_ms"] == 3.0
+    assert s["min_ms"] == 1.0 and s["max_ms"] == 100.0
+    assert s["mean_ms"] == pytest.approx(22.0)
+    assert s["sd_ms"] == pytest.approx(np.std([1, 2, 3, 4, 100], ddof=1))
+    assert s["p90_ms"] == pytest.approx(4 + 0.6 * 96)  # linear interpolation
+    assert s["p99_ms"] == pytest.approx(4 + 0.96 * 96)
+
+
+def test_timing_stats_rejects_empty():
+    with pytest.raises(ValueError, match="no timing samples"):
+        bench.timing_stats([])
+
+
+def test_time_calls_respects_warmup_runs_and_seconds():
+    calls = []
+    clock_ns = iter(range(0, 10**12, 10**8))  # every clock read advances 0.1 s
+    samples = bench.time_calls(
+        lambda: calls.append(1), warmup=3, min_runs=4, min_seconds=1.0, clock=lambda: next(clock_ns)
+    )
+    # each timed call reads the clock twice (0.2 s a call): 1 s needs >= 5 calls beyond 4 runs
+    assert len(calls) == 3 + len(samples)
+    assert len(samples) >= 4
+    assert all(s == pytest.approx(100.0) for s in samples)
+
+
+def test_time_calls_max_runs_caps():
+    samples = bench.time_calls(lambda: None, warmup=0, min_runs=100, min_seconds=100, max_runs=7)
+    assert len(samples) == 7
+
+
+def test_letterbox_and_preprocess_shape():
+    img = np.full((120, 160, 3), 200, np.uint8)
+    x = bench.preprocess(img, 64)
+    assert x.shape == (1, 3, 64, 64) and x.dtype == np.float32
+    assert x.max() <= 1.0
+    # 160x120 -> 64x48, padded 8 rows top and bottom with grey 114
+    assert x[0, 0, 0, 0] == pytest.approx(114 / 255)
+    assert x[0, 0, 32, 32] == pytest.approx(200 / 255)
+
+
+def test_variant_yaml_replaces_scales_and_caps_channels():
+    cfg = model.variant_yaml(0.125, 0.33, 512, nc=2)
+    assert "scales" not in cfg
+    assert cfg["width_multiple"] == 0.125 and cfg["depth_multiple"] == 0.33
+    assert cfg["max_channels"] == 512 and cfg["nc"] == 2
+    channels = [layer[3][0] for layer in cfg["backbone"] if layer[2] in ("Conv", "C2f", "SPPF")]
+    assert max(channels) == 512
+
+
+@pytest.mark.parametrize(("width", "params", "gflops"), [(0.25, 3_011_238, 8.2), (0.125, 912_830, 2.8)])
+def test_summary_matches_original_experiment(tmp_path, width, params, gflops):
+    path = tmp_path / "model.yaml"
+    model.write_variant_yaml(path, model.variant_yaml(width, 0.33, 1024, nc=2))
+    s = model.summarize(path, imgsz=320)
+    assert s["parameters"] == params
+    assert round(s["gflops_640"], 1) == gflops
+    assert s["gflops_imgsz"] == pytest.approx(s["gflops_640"] / 4, rel=0.02)
+
+
+def test_variant_yaml_rejects_bad_width():
+    with pytest.raises(ValueError, match="width"):
+        model.variant_yaml(0, 0.33, 1024, 2)
+
+
+def test_variants_and_threads():
+    cfg = {"model": {"widths": [0.25, 0.125]}, "benchmark": {"threads": [1, "all", 2]}}
+    assert list(workflowcfg.variants(cfg)) == ["w0.25", "w0.125"]
+    assert workflowcfg.bench_threads(cfg, cpu_count=2) == [1, 2]
+    assert workflowcfg.bench_threads(cfg, cpu_count=8) == [1, 2, 8]
+
+
+def test_folder_source_requires_existing_yaml(tmp_path):
+    cfg = {"dataset": {"source": "folder", "path": str(tmp_path / "nope.yaml")}, "model": {"widths": [0.25]}}
+    with pytest.raises(workflowcfg.ConfigError, match=r"dataset.path: .*nope.yaml"):
+        workflowcfg.check(cfg, tmp_path)
+
+
+def test_offline_env_and_config_dir(tmp_path):
+    env = offline.offline_env(tmp_path)
+    assert env["YOLO_OFFLINE"] == "1" and env["YOLO_AUTOINSTALL"] == "False"
+    assert env["ORT_DISABLE_TELEMETRY"] == "1"
+    udir = offline.prepare_config_dir(tmp_path)
+    settings = json.loads((udir / "settings.json").read_text())
+    assert settings["sync"] is False and settings["tensorboard"] is True
+    assert (udir / "Arial.ttf").stat().st_size > 100_000
+
+
+def test_ultralytics_accepts_settings_without_migration():
+    from ultralytics.utils import SETTINGS
+
+    assert SETTINGS["sync"] is False and SETTINGS["tensorboard"] is True
+    assert Path(SETTINGS.file).parent.parent == Path(offline.offline_env()["YOLO_CONFIG_DIR"])
+
+
+def test_move_into_replaces_and_orders(tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    (src / "weights").mkdir(parents=True)
+    (src / "weights" / "best.pt").write_text("new")
+    (src / "a.txt").write_text("a")
+    (dst / "weights").mkdir(parents=True)
+    (dst / "weights" / "old.pt").write_text("old")
+    fsutil.move_into(src, dst, last=("weights",))
+    assert (dst / "weights" / "best.pt").read_text() == "new"
+    assert not (dst / "weights" / "old.pt").exists()
+    assert not src.exists()
+
+
+def test_atomic_write_json_roundtrip(tmp_path):
+    p = tmp_path / "x" / "r.json"
+    fsutil.atomic_write_json(p, {"a": 1.5, "nan": math.nan})
+    assert fsutil.read_json(p)["a"] == 1.5
+    assert [f.name for f in p.parent.iterdir()] == ["r.json"]
+
+
+def test_schema_defaults_and_rejections():
+    from snakemake.utils import validate
+
+    schema = str(Path(__file__).parent.parent / "workflow/schemas/config.schema.yaml")
+    cfg = yaml.safe_load((Path(__file__).parent.parent / "config/config.yaml").read_text())
+    validate(cfg, schema, set_default=True)
+    bad = json.loads(json.dumps(cfg))
+    bad["model"]["widths"] = [0.25, -1]
+    with pytest.raises(Exception, match="-1"):
+        validate(bad, schema)
+    bad = json.loads(json.dumps(cfg))
+    bad["export"]["formats"] = ["onnx", "tflite"]
+    with pytest.raises(Exception, match="tflite"):
+        validate(bad, schema)

@@ -1,0 +1,185 @@
+"""End-to-end: the real Snakefile on the tiny config (.test/config.yaml), then caching checks.
+
+One module-scoped run (a few minutes on 2 cores) is shared by the tests; each test asserts on
+real outputs. Caching tests are dry runs against the finished run with an edited config.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from yoloshrink import table
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+FORMATS = ["pytorch", "torchscript", "onnx", "openvino", "ncnn"]
+VARIANTS = ["w0.25", "w0.125"]
+
+pytestmark = pytest.mark.e2e
+
+
+def make_workdir(path: Path) -> Path:
+    """A copy of the workflow (code linked, config copied) to run in isolation."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "workflow", "profiles", "config", ".test"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, path / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, path / name)
+    (path / "yoloshrink").symlink_to(REPO / "yoloshrink")
+    return path
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run snakemake in ``workdir``; return the completed process (output captured)."""
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=1500,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+        )
+    return proc
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Rule -> job count from a dry run's "Job stats" table."""
+    counts: dict[str, int] = {}
+    if "Job stats" not in output:
+        return counts
+    block = output.split("Job stats", 1)[1]
+    for line in block.splitlines()[3:]:
+        m = re.match(r"^(\S+)\s+(\d+)\s*$", line)
+        if not m:
+            if counts:
+                break
+            continue
+        if m.group(1) != "total":
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def write_config(workdir: Path, name: str, edit) -> str:
+    """A copy of the tiny config with ``edit`` applied; returns its path relative to workdir."""
+    cfg = yaml.safe_load((workdir / ".test/config.yaml").read_text())
+    edit(cfg)
+    out = workdir / ".test" / name
+    out.write_text(yaml.safe_dump(cfg))
+    return str(out.relative_to(workdir))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    workdir = make_workdir(tmp_path_factory.mktemp("e2e"))
+    snakemake(workdir, "--configfile", ".test/config.yaml")
+    return workdir
+
+
+def test_every_stage_produced_real_files(run):
+    for v in VARIANTS:
+        assert (run / f"results/train/{v}/weights/best.pt").stat().st_size > 100_000
+        assert list((run / f"results/train/{v}").glob("events.out.tfevents.*")), "TensorBoard events missing"
+        info = yaml.safe_load((run / f"results/train/{v}/train_info.json").read_text())
+        assert info["optimizer_resolved"] in {"AdamW", "SGD", "MuSGD"} and info["lr0_resolved"] > 0
+        assert info["torch_threads_at_start"] == 2
+        summary = yaml.safe_load((run / f"results/models/{v}/summary.json").read_text())
+        assert summary["parameters"] == {"w0.25": 3_011_238, "w0.125": 912_830}[v]
+        for fmt in FORMATS[1:]:
+            rec = yaml.safe_load((run / f"results/export/{v}/{fmt}/export.json").read_text())
+            assert rec["status"] == "ok", rec
+            assert (run / f"results/export/{v}/{fmt}" / rec["artefact"]).exists()
+    assert not list((run / "results/train").glob(".partial/*")), "partial training left behind"
+
+
+def test_exported_models_load_and_run(run):
+    import numpy as np
+
+    from yoloshrink import bench
+
+    x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
+    for fmt in FORMATS:
+        model = bench.resolve_model(
+            fmt,
+            run
+            / (
+                "results/train/w0.125/weights/best.pt" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"
+            ),
+        )
+        runner = bench.make_runner(fmt, model, threads=1, x=x)
+        assert runner.run() is not None
+
+
+def test_benchmark_csv_has_every_row_with_positive_figures(run):
+    df = pd.read_csv(run / "results/benchmark.csv")
+    assert list(df.columns) == table.COLUMNS
+    assert len(df) == len(VARIANTS) * len(FORMATS)
+    assert set(zip(df["variant"], df["format"], strict=True)) == {(v, f) for v in VARIANTS for f in FORMATS}
+    assert (df["status"] == "ok").all(), df[df["status"] != "ok"][["variant", "format", "error"]]
+    for col in ("p50_ms", "p90_ms", "mean_ms", "size_mb", "gflops", "gflops_per_s", "parameters"):
+        assert (df[col] > 0).all(), col
+    assert (df["p90_ms"] >= df["p50_ms"]).all()
+    assert (df["n_runs"] >= 5).all()
+    assert df["map50_95"].between(0, 1).all() and df["map50"].between(0, 1).all()
+    assert (df["threads"] == 1).all()
+    pt = df[df["format"] == "pytorch"]
+    assert (pt["map50_95_delta"] == 0).all()
+    assert (df[df["variant"] == "w0.25"]["speedup"].round(6) == 1).all()
+
+
+def test_report_images_are_valid(run):
+    from PIL import Image
+
+    report = run / "results/report"
+    for name in ("training_curves.png", "accuracy_vs_latency.png", "size.png"):
+        with Image.open(report / name) as im:
+            im.verify()
+        with Image.open(report / name) as im:
+            assert im.size[0] > 300 and im.size[1] > 200
+            assert len(set(im.convert("L").getdata())) > 10, f"{name} looks blank"
+    text = (report / "README.md").read_text()
+    assert "w0.125" in text and "fewer parameters" in text
+
+
+def test_finished_run_reruns_nothing(run):
+    out = snakemake(run, "--configfile", ".test/config.yaml", "--dry-run")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_adding_a_width_trains_exactly_one_model(run):
+    cfg = write_config(run, "more.yaml", lambda c: c["model"].update(widths=[0.25, 0.125, 0.0625]))
+    out = snakemake(run, "--configfile", cfg, "--dry-run")
+    counts = job_counts(out.stdout)
+    assert counts.get("train") == 1, counts
+    assert counts.get("model_yaml") == 1
+    assert counts.get("export") == 4
+    assert counts.get("accuracy") == 5 and counts.get("latency") == 5
+    assert "builtin_dataset" not in counts and "prepare_dataset" not in counts
+
+
+def test_benchmark_settings_retrain_and_reexport_nothing(run):
+    cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7, parity_tolerance=0.5))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("latency") == 10, counts
+    assert not {"train", "export", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
+
+
+def test_bad_width_fails_before_any_job(run):
+    cfg = write_config(run, "bad.yaml", lambda c: c["model"].update(widths=[0.25, -0.5]))
+    out = snakemake(run, "--configfile", cfg, "--dry-run", check=False)
+    assert out.returncode != 0
+    assert "-0.5" in out.stderr and "widths" in out.stderr

@@ -1,0 +1,40 @@
+# Shared set-up: the offline environment, config validation, the variant table and helpers.
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+sys.path.insert(0, str(Path(workflow.basedir)))
+from yoloshrink import offline, workflowcfg  # noqa: E402
+
+# Every job inherits this process's environment: ultralytics, OpenVINO and ONNX Runtime offline.
+offline.apply()
+
+validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+workflowcfg.check(config, base_dir=Path(workflow.basedir))
+
+VARIANTS = workflowcfg.variants(config)  # {"w0.25": {"width": 0.25, ...}, ...}
+FORMATS = ["pytorch", *config["export"]["formats"]]
+BENCH_THREADS = workflowcfg.bench_threads(config)
+
+
+wildcard_constraints:
+    variant="|".join(map(workflowcfg.re_escape, VARIANTS)),
+    fmt="|".join(["pytorch", "torchscript", "onnx", "openvino", "ncnn"]),
+    threads=r"\d+",
+
+
+def variant_param(key):
+    """A params function returning one knob of the wildcard's variant."""
+    return lambda wildcards: VARIANTS[wildcards.variant][key]
+
+
+def model_for_format(wildcards):
+    """The model a benchmark job reads: best.pt for PyTorch, the export folder otherwise."""
+    if wildcards.fmt == "pytorch":
+        return f"results/train/{wildcards.variant}/weights/best.pt"
+    return f"results/export/{wildcards.variant}/{wildcards.fmt}"

@@ -1,0 +1,24 @@
+"""Gather every benchmark record into results/benchmark.csv (logic in yoloshrink.table)."""
+
+from pathlib import Path
+
+from yoloshrink import offline
+from yoloshrink.logutil import redirect_output
+
+offline.apply()
+redirect_output(snakemake.log[0])
+
+from yoloshrink.table import build_table, write_csv
+
+table = build_table(
+    accuracy=[Path(p) for p in snakemake.input.accuracy],
+    latency=[Path(p) for p in snakemake.input.latency],
+    weights=[Path(p) for p in snakemake.input.weights],
+    exports=[Path(p) for p in snakemake.input.exports],
+    summaries=[Path(p) for p in snakemake.input.summaries],
+    environment=Path(snakemake.input.environment),
+    parity_tolerance=snakemake.params.parity_tolerance,
+    imgsz=snakemake.params.imgsz,
+)
+write_csv(table, Path(snakemake.output[0]))
+print(table.to_string())

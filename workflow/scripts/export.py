@@ -1,0 +1,23 @@
+"""Export one trained model to one format (logic in yoloshrink.export)."""
+
+from pathlib import Path
+
+from yoloshrink import offline
+from yoloshrink.logutil import redirect_output
+
+offline.apply()
+redirect_output(snakemake.log[0])
+
+import torch
+
+from yoloshrink.export import export_model
+
+torch.set_num_threads(snakemake.threads)
+record = export_model(
+    Path(snakemake.input[0]),
+    snakemake.wildcards.fmt,
+    Path(snakemake.output[0]),
+    imgsz=snakemake.params.imgsz,
+    extra=dict(snakemake.params.args),
+)
+print(record)

@@ -1,0 +1,13 @@
+"""Canonical data.yaml and label caches for any source (logic in yoloshrink.data)."""
+
+from pathlib import Path
+
+from yoloshrink import offline
+from yoloshrink.logutil import redirect_output
+
+offline.apply()
+redirect_output(snakemake.log[0])
+
+from yoloshrink.data import prepare_dataset
+
+prepare_dataset(Path(snakemake.input[0]), Path(snakemake.output.data), Path(snakemake.output.summary))

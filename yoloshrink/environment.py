@@ -1,0 +1,88 @@
+"""The software and hardware a benchmark ran on, kept beside the CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import os
+import platform
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from yoloshrink.offline import PROJECT_ROOT
+
+#: CPU flags that decide which kernels the runtimes can use.
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
+PACKAGES = (
+    "torch",
+    "torchvision",
+    "ultralytics",
+    "onnx",
+    "onnxruntime",
+    "openvino",
+    "ncnn",
+    "numpy",
+    "snakemake",
+)
+
+
+def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
+    """CPU model name, logical cores and the flags in :data:`CPU_FLAGS` that it has."""
+    model, flags = platform.processor() or "unknown", set()
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model in ("unknown", "", platform.machine()):
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    return {
+        "cpu_model": model,
+        "logical_cores": os.cpu_count(),
+        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_flags": {f: f in flags for f in CPU_FLAGS},
+    }
+
+
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
+    """Installed versions of ``names`` (None when missing)."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> str | None:
+    """The workflow's git commit (with "-dirty" when the tree has changes), or None."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("-dirty" if dirty else "")
+
+
+def collect_environment() -> dict[str, Any]:
+    """Everything :mod:`yoloshrink.environment` knows about this machine, now."""
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        **cpu_info(),
+        "packages": package_versions(),
+        "workflow_commit": git_commit(),
+    }

@@ -1,0 +1,49 @@
+"""Small file-system helpers: atomic writes, so that a killed job leaves nothing that looks done."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text())
+
+
+def move_into(src_dir: Path, dst_dir: Path, last: tuple[str, ...] = ()) -> None:
+    """Move every entry of ``src_dir`` into ``dst_dir`` by rename, the names in ``last`` last.
+
+    An existing entry of the same name in ``dst_dir`` is replaced (an empty folder by rename,
+    anything else after removal). ``src_dir`` is removed when empty.
+    """
+    src_dir, dst_dir = Path(src_dir), Path(dst_dir)
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    entries = sorted(
+        src_dir.iterdir(), key=lambda p: (p.name in last, last.index(p.name) if p.name in last else 0)
+    )
+    for entry in entries:
+        target = dst_dir / entry.name
+        if target.is_dir() and not target.is_symlink() and any(target.iterdir()):
+            shutil.rmtree(target)
+        elif target.is_file() or target.is_symlink():
+            target.unlink()
+        os.replace(entry, target)
+    src_dir.rmdir()

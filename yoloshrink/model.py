@@ -1,0 +1,96 @@
+"""Model definition per variant: ultralytics' YOLOv8 yaml with explicit multiples, and its size.
+
+The stock ``yolov8.yaml`` holds a ``scales`` block and ultralytics guesses the scale from the
+file name (``yolov8n.yaml`` -> ``n``). A variant's yaml instead carries top-level
+``depth_multiple``, ``width_multiple`` and ``max_channels``, and is written as ``model.yaml``,
+a name that ultralytics' scale-guessing pattern does not match.
+
+ultralytics 8.4 reads ``max_channels`` only from a ``scales`` entry; for a yaml without one it
+applies no cap. So that the top-level key means what it says, the channel arguments of the
+layers are capped at ``max_channels`` in the yaml itself, which is exactly the operation
+ultralytics applies (``min(c2, max_channels) * width``).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Modules whose first argument is an output channel count (before the width multiple).
+_CHANNEL_MODULES = {"Conv", "C2f", "SPPF", "C3k2", "C2fAttn", "Bottleneck"}
+
+
+def stock_yolov8_yaml() -> dict[str, Any]:
+    """Return ultralytics' own ``yolov8.yaml`` as a dict (read from the installed package)."""
+    import ultralytics
+
+    path = Path(ultralytics.__file__).parent / "cfg" / "models" / "v8" / "yolov8.yaml"
+    return yaml.safe_load(path.read_text())
+
+
+def variant_yaml(
+    width: float, depth: float, max_channels: int, nc: int, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return a model dict: ``base`` (stock YOLOv8) with ``scales`` replaced by explicit multiples.
+
+    Raises ValueError for a non-positive multiple or channel cap.
+    """
+    if not width > 0 or not depth > 0:
+        raise ValueError(f"width ({width}) and depth ({depth}) multiples must be > 0")
+    if max_channels < 1:
+        raise ValueError(f"max_channels must be >= 1, got {max_channels}")
+    cfg = copy.deepcopy(base if base is not None else stock_yolov8_yaml())
+    cfg.pop("scales", None)
+    cfg.pop("scale", None)
+    for section in ("backbone", "head"):
+        for layer in cfg[section]:
+            module, args = layer[2], layer[3]
+            if module in _CHANNEL_MODULES and args and isinstance(args[0], int):
+                args[0] = min(args[0], max_channels)
+    out = {
+        "nc": int(nc),
+        "depth_multiple": float(depth),
+        "width_multiple": float(width),
+        "max_channels": int(max_channels),
+    }
+    out.update({k: v for k, v in cfg.items() if k not in out})
+    return out
+
+
+def write_variant_yaml(path: Path, cfg: dict[str, Any], header: str = "") -> None:
+    """Write ``cfg`` as YAML to ``path`` (atomically), with an optional comment header."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"# {line}\n" for line in header.splitlines()) + yaml.safe_dump(
+        cfg, sort_keys=False, default_flow_style=None
+    )
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def summarize(yaml_path: Path, imgsz: int) -> dict[str, Any]:
+    """Size of the model defined by ``yaml_path``, as ultralytics itself computes it.
+
+    Returns parameters, layers, GFLOPs at 640 px and at ``imgsz``, and the multiples.
+    """
+    from ultralytics.nn.tasks import DetectionModel
+    from ultralytics.utils.torch_utils import get_flops, get_num_params
+
+    cfg = yaml.safe_load(Path(yaml_path).read_text())
+    model = DetectionModel(cfg=str(yaml_path), nc=cfg["nc"], verbose=False)
+    model.eval()
+    return {
+        "parameters": int(get_num_params(model)),
+        "layers": sum(1 for m in model.modules() if len(m._modules) == 0),
+        "gflops_640": round(float(get_flops(model, 640)), 4),
+        "imgsz": int(imgsz),
+        "gflops_imgsz": round(float(get_flops(model, imgsz)), 4),
+        "nc": int(cfg["nc"]),
+        "width_multiple": cfg["width_multiple"],
+        "depth_multiple": cfg["depth_multiple"],
+        "max_channels": cfg["max_channels"],
+    }

@@ -1,0 +1,287 @@
+"""The report: figures (PNG) and a Markdown summary under results/report/.
+
+Every number in the text comes from the benchmark CSV and the training records; nothing is
+written by hand. Colours are the Okabe-Ito palette (colour-blind safe), one per variant, the
+same in every figure.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from yoloshrink.fsutil import atomic_write_text, read_json
+from yoloshrink.train import read_results_csv
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+MARKERS = {"pytorch": "o", "torchscript": "s", "onnx": "^", "openvino": "D", "ncnn": "v"}
+CURVES = [
+    ("metrics/mAP50-95(B)", "mAP50-95"),
+    ("metrics/mAP50(B)", "mAP50"),
+    ("metrics/precision(B)", "precision"),
+    ("metrics/recall(B)", "recall"),
+    ("train/box_loss", "train box loss"),
+    ("val/box_loss", "val box loss"),
+    ("train/cls_loss", "train cls loss"),
+    ("val/cls_loss", "val cls loss"),
+    ("train/dfl_loss", "train dfl loss"),
+    ("val/dfl_loss", "val dfl loss"),
+]
+
+
+def variant_colors(variants: list[str]) -> dict[str, str]:
+    """One fixed colour per variant, in config order."""
+    return {v: OKABE_ITO[i % len(OKABE_ITO)] for i, v in enumerate(variants)}
+
+
+def _save(fig: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def plot_training_curves(
+    curves: dict[str, list[dict[str, float]]],
+    infos: dict[str, dict[str, Any]],
+    colors: dict[str, str],
+    path: Path,
+) -> None:
+    """Every variant's training curves overlaid, one panel per metric, best epoch marked."""
+    fig, axes = plt.subplots(2, 5, figsize=(20, 7.5))
+    for ax, (key, label) in zip(axes.flat, CURVES, strict=True):
+        for variant, rows in curves.items():
+            xs = [r["epoch"] for r in rows if key in r]
+            ys = [r[key] for r in rows if key in r]
+            ax.plot(xs, ys, color=colors[variant], label=variant, lw=1.6)
+            best = infos.get(variant, {}).get("best_epoch")
+            if best and best <= len(rows) and key in rows[best - 1]:
+                ax.plot(best, rows[best - 1][key], marker="*", ms=12, color=colors[variant], mec="k")
+            if infos.get(variant, {}).get("early_stop") and xs:
+                ax.axvline(xs[-1], color=colors[variant], ls=":", lw=1)
+        ax.set_title(label)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(title="variant (★ best epoch)")
+    fig.suptitle("Training curves (validation metrics and losses per epoch)")
+    _save(fig, path)
+
+
+def plot_accuracy_vs_latency(df: pd.DataFrame, colors: dict[str, str], path: Path) -> None:
+    """mAP50-95 against p50 latency (log scale), per thread count; colour = variant, marker = format."""
+    ok = df[df["status"] == "ok"]
+    threads = sorted(df["threads"].dropna().unique())
+    fig, axes = plt.subplots(1, max(len(threads), 1), figsize=(6.5 * max(len(threads), 1), 5), squeeze=False)
+    for ax, t in zip(axes.flat, threads, strict=False):
+        sub = ok[ok["threads"] == t]
+        for _, r in sub.iterrows():
+            ax.scatter(
+                r["p50_ms"],
+                r["map50_95"],
+                color=colors.get(r["variant"], "k"),
+                marker=MARKERS.get(r["format"], "o"),
+                s=70,
+                edgecolor="k",
+            )
+        front = pareto_front(sub)
+        if len(front):
+            ax.step(
+                front["p50_ms"],
+                front["map50_95"],
+                where="post",
+                color="grey",
+                ls="--",
+                lw=1,
+                label="Pareto front",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("latency p50 (ms per image, log scale)")
+        ax.set_ylabel("mAP50-95 (val)")
+        ax.set_title(f"{int(t)} thread(s)")
+        ax.grid(alpha=0.3, which="both")
+    handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colors.items()]
+    handles += [plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f) for f, m in MARKERS.items()]
+    axes.flat[-1].legend(handles=handles, loc="best", fontsize=8)
+    fig.suptitle("Accuracy against latency per format")
+    _save(fig, path)
+
+
+def pareto_front(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows not dominated in (lower p50_ms, higher map50_95), sorted by latency."""
+    d = df.dropna(subset=["p50_ms", "map50_95"]).sort_values(["p50_ms", "map50_95"], ascending=[True, False])
+    best, keep = -math.inf, []
+    for idx, r in d.iterrows():
+        if r["map50_95"] > best:
+            keep.append(idx)
+            best = r["map50_95"]
+    return d.loc[keep]
+
+
+def plot_size(
+    df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path
+) -> None:
+    """Parameters, GFLOPs and file size per format, per variant."""
+    variants = list(summaries)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    axes[0].bar(
+        variants, [summaries[v]["parameters"] / 1e6 for v in variants], color=[colors[v] for v in variants]
+    )
+    axes[0].set_ylabel("parameters (millions)")
+    axes[1].bar(variants, [summaries[v]["gflops_640"] for v in variants], color=[colors[v] for v in variants])
+    axes[1].set_ylabel("GFLOPs at 640 px")
+    sizes = df.drop_duplicates(["variant", "format"]).pivot(
+        index="format", columns="variant", values="size_mb"
+    )
+    width = 0.8 / max(len(variants), 1)
+    for i, v in enumerate(variants):
+        if v in sizes:
+            axes[2].bar([x + i * width for x in range(len(sizes))], sizes[v], width, color=colors[v], label=v)
+    axes[2].set_xticks([x + width * (len(variants) - 1) / 2 for x in range(len(sizes))], sizes.index)
+    axes[2].set_ylabel("file size (MB)")
+    axes[2].legend()
+    for ax in axes:
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Model size per variant")
+    _save(fig, path)
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if isinstance(x, float):
+        return "–" if math.isnan(x) else f"{x:.{digits}f}"
+    return str(x)
+
+
+def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown table of ``df``."""
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    sep = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = ["| " + " | ".join(_fmt(v, digits) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, sep, *body])
+
+
+def variant_table(
+    variants: list[str], summaries: dict[str, dict[str, Any]], infos: dict[str, dict[str, Any]]
+) -> pd.DataFrame:
+    """Per variant: size, training outcome and the optimizer that actually ran."""
+    rows = []
+    for v in variants:
+        s, i = summaries.get(v, {}), infos.get(v)
+        m = (i or {}).get("final_metrics", {})
+        rows.append(
+            {
+                "variant": v,
+                "parameters": s.get("parameters", math.nan),
+                "GFLOPs@640": s.get("gflops_640", math.nan),
+                "epochs run": i["epochs_run"] if i else "missing",
+                "best epoch": i.get("best_epoch", math.nan) if i else "missing",
+                "P": m.get("metrics/precision(B)", math.nan),
+                "R": m.get("metrics/recall(B)", math.nan),
+                "mAP50": m.get("metrics/mAP50(B)", math.nan),
+                "mAP50-95": m.get("metrics/mAP50-95(B)", math.nan),
+                "train s": i.get("wall_seconds", math.nan) if i else math.nan,
+                "optimizer": f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}"
+                if i
+                else "missing",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
+    """Sentences comparing each variant with the first (baseline), computed from the table."""
+    if len(variants) < 2:
+        return []
+    base = variants[0]
+    ok = df[df["status"] == "ok"]
+    out = []
+    for v in variants[1:]:
+        if v not in summaries or base not in summaries:
+            out.append(f"{v}: missing results, no comparison.")
+            continue
+        ratio = summaries[base]["parameters"] / summaries[v]["parameters"]
+        flops = summaries[base]["gflops_640"] / summaries[v]["gflops_640"]
+        parts = [f"**{v}** against {base}: {ratio:.1f}x fewer parameters, {flops:.1f}x fewer FLOPs"]
+        sub = ok[(ok["variant"] == v)]
+        for (fmt, t), r in sub.set_index(["format", "threads"]).iterrows():
+            if fmt == "onnx" and t == sub["threads"].min() and r["speedup"] == r["speedup"]:
+                parts.append(f"{r['speedup']:.2f}x faster on ONNX Runtime at {int(t)} thread(s)")
+        speed = sub["speedup"].dropna()
+        if len(speed):
+            parts.append(f"speed-up {speed.min():.2f}x to {speed.max():.2f}x across formats and threads")
+        pt = ok[(ok["format"] == "pytorch")].drop_duplicates("variant").set_index("variant")["map50_95"]
+        if v in pt and base in pt:
+            parts.append(f"mAP50-95 {pt[v] - pt[base]:+.3f} ({pt[v]:.3f} vs {pt[base]:.3f}, PyTorch)")
+        out.append(", ".join(parts) + ".")
+    return out
+
+
+def build_report(
+    csv: Path,
+    variants: list[str],
+    results: list[Path],
+    infos: list[Path],
+    summaries: list[Path],
+    out_dir: Path,
+) -> None:
+    """Write the figures and README.md of the report into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    df = pd.read_csv(csv)
+    colors = variant_colors(variants)
+    curves = {v: read_results_csv(p) for v, p in zip(variants, results, strict=True) if p.exists()}
+    info = {v: read_json(p) for v, p in zip(variants, infos, strict=True) if p.exists()}
+    summ = {v: read_json(p) for v, p in zip(variants, summaries, strict=True) if p.exists()}
+    plot_training_curves(curves, info, colors, out_dir / "training_curves.png")
+    plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png")
+    plot_size(df, summ, colors, out_dir / "size.png")
+    bench_cols = [
+        "variant",
+        "format",
+        "threads",
+        "status",
+        "precision",
+        "size_mb",
+        "map50_95",
+        "map50",
+        "map50_95_delta",
+        "p50_ms",
+        "p90_ms",
+        "n_runs",
+        "gflops_per_s",
+        "speedup",
+    ]
+    failed = df[df["status"] != "ok"]
+    lines = [
+        "# Width sweep: what does a narrower YOLOv8 cost, and what does it buy?",
+        "",
+        "Generated by the workflow from `results/benchmark.csv`; do not edit.",
+        "",
+        "## Conclusions",
+        "",
+        *[f"- {c}" for c in conclusions(df, summ, variants)],
+        "",
+        "## Variants",
+        "",
+        markdown_table(variant_table(variants, summ, info)),
+        "",
+        "![training curves](training_curves.png)",
+        "",
+        "## Benchmark (batch 1, input %s px)" % (int(df["imgsz"].iloc[0]) if len(df) else "?"),
+        "",
+        markdown_table(df[bench_cols]),
+        "",
+        "![accuracy vs latency](accuracy_vs_latency.png)",
+        "",
+        "![size](size.png)",
+        "",
+    ]
+    if len(failed):
+        lines += ["## Failed rows", "", markdown_table(failed[["variant", "format", "threads", "error"]]), ""]
+    lines += ["TensorBoard: `tensorboard --logdir results/train` shows every variant's run side by side.", ""]
+    atomic_write_text(out_dir / "README.md", "\n".join(lines))

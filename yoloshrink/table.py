@@ -1,0 +1,158 @@
+"""The benchmark table: one row per (variant, format, threads), from the per-job records.
+
+Columns are documented in README.md ("The benchmark CSV") and listed in :data:`COLUMNS`.
+Every record that failed still gives its row, with ``status`` ``failed`` and the error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from yoloshrink.export import ALL_FORMATS, path_size
+from yoloshrink.fsutil import atomic_write_text, read_json
+
+COLUMNS = [
+    "variant",
+    "width",
+    "depth",
+    "format",
+    "threads",
+    "status",
+    "error",
+    "runtime",
+    "runtime_version",
+    "precision",
+    "imgsz",
+    "parameters",
+    "gflops",
+    "size_mb",
+    "map50_95",
+    "map50",
+    "val_precision",
+    "val_recall",
+    "map50_95_delta",
+    "parity_ok",
+    "n_runs",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "mean_ms",
+    "sd_ms",
+    "min_ms",
+    "gflops_per_s",
+    "speedup",
+    "environment",
+]
+
+
+def _parts(path: Path, depth: int) -> tuple[str, ...]:
+    """The last ``depth`` folder names above ``path`` (variant, format from the layout)."""
+    return tuple(path.parts[-depth - 1 : -1])
+
+
+def environment_id(environment: Path) -> str:
+    """Short content hash of environment.json, referenced by every row."""
+    return hashlib.sha256(Path(environment).read_bytes()).hexdigest()[:12]
+
+
+def build_table(
+    accuracy: list[Path],
+    latency: list[Path],
+    weights: list[Path],
+    exports: list[Path],
+    summaries: list[Path],
+    environment: Path,
+    parity_tolerance: float,
+    imgsz: int,
+) -> pd.DataFrame:
+    """Join accuracy, latency, export and size records into the benchmark table.
+
+    Layout assumed (the workflow's): ``results/benchmark/<variant>/<format>/{accuracy,latency_t<N>}.json``,
+    ``results/export/<variant>/<format>/export.json``, ``results/train/<variant>/weights/best.pt``,
+    ``results/models/<variant>/summary.json``. The first variant (config order) is the baseline
+    of the ``speedup`` column.
+    """
+    summary_by_variant = {_parts(p, 1)[0]: read_json(p) for p in summaries}
+    variants = list(summary_by_variant)
+    export_rec: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in exports:
+        rec = read_json(Path(p) / "export.json")
+        variant, fmt = Path(p).parts[-2], Path(p).parts[-1]
+        if rec.get("status") == "ok":
+            rec["size_bytes"] = path_size(Path(p) / rec["artefact"])
+        export_rec[(variant, fmt)] = rec
+    for p in weights:
+        variant = Path(p).parts[-3]
+        export_rec[(variant, "pytorch")] = {"status": "ok", "size_bytes": Path(p).stat().st_size}
+    acc = {_parts(Path(p), 2): read_json(p) for p in accuracy}
+    env = environment_id(environment)
+
+    rows = []
+    for p in latency:
+        variant, fmt = _parts(Path(p), 2)
+        lat = read_json(p)
+        a = acc.get((variant, fmt), {"status": "failed", "error": "no accuracy record"})
+        ex = export_rec.get((variant, fmt), {"status": "failed", "error": "no export record"})
+        s = summary_by_variant[variant]
+        errors = [r.get("error") for r in (ex, a, lat) if r.get("status") != "ok"]
+        ok = not errors
+        gflops = s["gflops_640"] * (imgsz / 640) ** 2
+        p50 = lat.get("p50_ms", math.nan)
+        rows.append(
+            {
+                "variant": variant,
+                "width": s["width_multiple"],
+                "depth": s["depth_multiple"],
+                "format": fmt,
+                "threads": lat.get("threads"),
+                "status": "ok" if ok else "failed",
+                "error": "; ".join(dict.fromkeys(e for e in errors if e)) if errors else "",
+                "runtime": lat.get("runtime", ""),
+                "runtime_version": lat.get("runtime_version", ""),
+                "precision": lat.get("precision", ""),
+                "imgsz": imgsz,
+                "parameters": s["parameters"],
+                "gflops": round(gflops, 4),
+                "size_mb": round(ex["size_bytes"] / 1e6, 3) if "size_bytes" in ex else math.nan,
+                "map50_95": a.get("map50_95", math.nan),
+                "map50": a.get("map50", math.nan),
+                "val_precision": a.get("precision", math.nan),
+                "val_recall": a.get("recall", math.nan),
+                "n_runs": lat.get("n", math.nan),
+                "p50_ms": p50,
+                "p90_ms": lat.get("p90_ms", math.nan),
+                "p99_ms": lat.get("p99_ms", math.nan),
+                "mean_ms": lat.get("mean_ms", math.nan),
+                "sd_ms": lat.get("sd_ms", math.nan),
+                "min_ms": lat.get("min_ms", math.nan),
+                "gflops_per_s": round(gflops / (p50 / 1000), 3) if p50 == p50 and p50 > 0 else math.nan,
+                "environment": env,
+            }
+        )
+    df = pd.DataFrame(rows)
+    ref = df[df["format"] == "pytorch"].drop_duplicates("variant").set_index("variant")["map50_95"]
+    df["map50_95_delta"] = df["map50_95"] - df["variant"].map(ref)
+    df["parity_ok"] = (df["map50_95_delta"].abs() <= parity_tolerance).where(
+        df["map50_95_delta"].notna(), other=pd.NA
+    )
+    base = df[df["variant"] == variants[0]].set_index(["format", "threads"])["p50_ms"]
+    df["speedup"] = [
+        base.get((f, t), math.nan) / p if p == p and p > 0 else math.nan
+        for f, t, p in zip(df["format"], df["threads"], df["p50_ms"], strict=True)
+    ]
+    order = {**{v: i for i, v in enumerate(variants)}, **{f: i for i, f in enumerate(ALL_FORMATS)}}
+    df = df.sort_values(
+        ["variant", "format", "threads"],
+        key=lambda c: c.map(order) if c.name in ("variant", "format") else c,
+    )
+    return df[COLUMNS].reset_index(drop=True)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write the table atomically, floats with 6 significant digits."""
+    atomic_write_text(path, df.to_csv(index=False, float_format="%.6g"))

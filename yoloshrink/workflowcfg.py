@@ -1,0 +1,67 @@
+"""Config logic of the workflow that a JSON schema cannot express: variant names, thread
+counts, and checks across keys. Called from workflow/rules/common.smk and tested directly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config value that cannot work; the message names the key and the value."""
+
+
+def variant_name(width: float) -> str:
+    """Readable, stable name of a width variant: 0.25 -> "w0.25", 0.125 -> "w0.125"."""
+    return f"w{width:g}"
+
+
+def variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The variant table: name -> knobs (width, depth, max_channels), in config order."""
+    model = config["model"]
+    out: dict[str, dict[str, Any]] = {}
+    for width in model["widths"]:
+        name = variant_name(width)
+        if name in out:
+            raise ConfigError(f"model.widths: {width!r} duplicates {out[name]['width']!r}")
+        out[name] = {
+            "width": float(width),
+            "depth": float(model.get("depth_multiple", 0.33)),
+            "max_channels": int(model.get("max_channels", 1024)),
+        }
+    return out
+
+
+def bench_threads(config: dict[str, Any], cpu_count: int | None = None) -> list[int]:
+    """Benchmark thread counts with "all" resolved to this machine's cores; sorted, unique."""
+    cores = cpu_count or os.cpu_count() or 1
+    out = {cores if t == "all" else int(t) for t in config["benchmark"]["threads"]}
+    return sorted(out)
+
+
+def dataset_yaml(config: dict[str, Any]) -> str:
+    """The data.yaml the canonical dataset is made from, for the configured source."""
+    ds = config["dataset"]
+    if ds["source"] == "builtin":
+        return "resources/datasets/builtin/data.yaml"
+    return ds["path"]
+
+
+def check(config: dict[str, Any], base_dir: Path) -> None:
+    """Checks across keys, after schema validation; raises ConfigError naming the key."""
+    ds = config["dataset"]
+    if ds["source"] == "folder":
+        if not ds.get("path"):
+            raise ConfigError("dataset.path: required when dataset.source is 'folder'")
+        path = Path(ds["path"])
+        if not path.is_file():
+            raise ConfigError(f"dataset.path: {ds['path']!r} is not a file (expected a data.yaml)")
+    variants(config)
+
+
+def re_escape(name: str) -> str:
+    """Escape a variant name for a wildcard constraint."""
+    return re.escape(name)
