@@ -22,6 +22,7 @@ from yoloshrink import table
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 FORMATS = ["pytorch", "torchscript", "onnx", "openvino", "ncnn"]
+TARGETS = ["pytorch", "torchscript", "onnx", "openvino", "openvino-f32", "ncnn"]
 VARIANTS = ["w0.25", "w0.125"]
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.e2e
 def make_workdir(path: Path) -> Path:
     """A copy of the workflow (code linked, config copied) to run in isolation."""
     path.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "profiles", "config", ".test"):
+    for name in ("Snakefile", "workflow", "profiles", "config", "envs", ".test"):
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, path / name, dirs_exist_ok=True)
@@ -51,9 +52,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
         timeout=1500,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
-        )
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
 
 
@@ -115,28 +114,28 @@ def test_exported_models_load_and_run(run):
     for fmt in FORMATS:
         model = bench.resolve_model(
             fmt,
-            run
-            / (
-                "results/train/w0.125/weights/best.pt" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"
-            ),
+            run / ("results/train/w0.125/weights/best.pt" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"),
         )
-        runner = bench.make_runner(fmt, model, threads=1, x=x)
-        assert runner.run() is not None
+        runner = bench.make_runner(fmt, model, threads=1)
+        y = runner.to_numpy(runner.run(x))
+        assert y.shape[:2] == (1, 6), (fmt, y.shape)  # 4 box coordinates + 2 classes
 
 
 def test_benchmark_csv_has_every_row_with_positive_figures(run):
     df = pd.read_csv(run / "results/benchmark.csv")
     assert list(df.columns) == table.COLUMNS
-    assert len(df) == len(VARIANTS) * len(FORMATS)
-    assert set(zip(df["variant"], df["format"], strict=True)) == {(v, f) for v in VARIANTS for f in FORMATS}
+    assert len(df) == len(VARIANTS) * len(TARGETS)
+    assert set(zip(df["variant"], df["target"], strict=True)) == {(v, t) for v in VARIANTS for t in TARGETS}
     assert (df["status"] == "ok").all(), df[df["status"] != "ok"][["variant", "format", "error"]]
-    for col in ("p50_ms", "p90_ms", "mean_ms", "size_mb", "gflops", "gflops_per_s", "parameters"):
+    for col in ("p50_ms", "p90_ms", "mean_ms", "e2e_p50_ms", "size_mb", "gflops", "gflops_per_s", "parameters"):
         assert (df[col] > 0).all(), col
     assert (df["p90_ms"] >= df["p50_ms"]).all()
     assert (df["n_runs"] >= 5).all()
     assert df["map50_95"].between(0, 1).all() and df["map50"].between(0, 1).all()
     assert (df["threads"] == 1).all()
-    pt = df[df["format"] == "pytorch"]
+    assert df["fraction_of_peak"].between(0, 1.5).all()
+    assert df["environment"].nunique() == 1
+    pt = df[df["target"] == "pytorch"]
     assert (pt["map50_95_delta"] == 0).all()
     assert (df[df["variant"] == "w0.25"]["speedup"].round(6) == 1).all()
 
@@ -145,7 +144,7 @@ def test_report_images_are_valid(run):
     from PIL import Image
 
     report = run / "results/report"
-    for name in ("training_curves.png", "accuracy_vs_latency.png", "size.png"):
+    for name in ("training_curves.png", "accuracy_vs_latency.png", "latency.png", "size.png", "predictions.png"):
         with Image.open(report / name) as im:
             im.verify()
         with Image.open(report / name) as im:
@@ -167,14 +166,14 @@ def test_adding_a_width_trains_exactly_one_model(run):
     assert counts.get("train") == 1, counts
     assert counts.get("model_yaml") == 1
     assert counts.get("export") == 4
-    assert counts.get("accuracy") == 5 and counts.get("latency") == 5
+    assert counts.get("accuracy") == 6 and counts.get("latency") == 6
     assert "builtin_dataset" not in counts and "prepare_dataset" not in counts
 
 
 def test_benchmark_settings_retrain_and_reexport_nothing(run):
     cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7, parity_tolerance=0.5))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("latency") == 10, counts
+    assert counts.get("latency") == 12, counts
     assert not {"train", "export", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
 
 
@@ -183,3 +182,18 @@ def test_bad_width_fails_before_any_job(run):
     out = snakemake(run, "--configfile", cfg, "--dry-run", check=False)
     assert out.returncode != 0
     assert "-0.5" in out.stderr and "widths" in out.stderr
+
+
+def test_a_broken_format_gives_failed_rows_not_a_crash(run, tmp_path):
+    work = tmp_path / "copy"
+    shutil.copytree(run, work, symlinks=True)  # mtimes kept: only the edited branch reruns
+    cfg = write_config(work, "broken.yaml", lambda c: c["export"].update(args={"onnx": {"opset": 5}}))
+    counts = job_counts(snakemake(work, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("export") == 2 and "train" not in counts, counts
+    snakemake(work, "--configfile", cfg)
+    df = pd.read_csv(work / "results/benchmark.csv")
+    bad = df[df["target"] == "onnx"]
+    assert len(bad) == 2 and (bad["status"] == "failed").all()
+    assert bad["error"].str.contains("opset").all(), bad["error"].tolist()
+    assert (df[df["target"] != "onnx"]["status"] == "ok").all()
+    assert "Failed rows" in (work / "results/report/README.md").read_text()

@@ -12,11 +12,12 @@ format), batch 1, on the val split, so every format is scored by the same code.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,37 @@ import yaml
 from yoloshrink.export import EXPORT_FORMATS
 from yoloshrink.fsutil import atomic_write_json, read_json
 
+#: Benchmark targets: an exported format, optionally with a precision the runtime is asked for.
+#: "openvino" runs at OpenVINO's default precision for the CPU (bf16 where the CPU has it).
+TARGETS = {
+    "pytorch": ("pytorch", ""),
+    "torchscript": ("torchscript", ""),
+    "onnx": ("onnx", ""),
+    "openvino": ("openvino", ""),
+    "openvino-f32": ("openvino", "f32"),
+    "ncnn": ("ncnn", ""),
+}
+
+
+def target_format(target: str) -> str:
+    """The exported format a benchmark target reads ("openvino-f32" -> "openvino")."""
+    return TARGETS[target][0]
+
+
+def target_precision(target: str) -> str:
+    """The precision a target asks its runtime for ("" = the runtime's default)."""
+    return TARGETS[target][1]
+
 
 @dataclass
 class Runner:
-    """A ready-to-time inference call and what actually ran."""
+    """A loaded model, ready to time: ``run(x)`` infers one NCHW float32 batch."""
 
-    run: Callable[[], Any]
+    run: Callable[[np.ndarray], Any]
     runtime: str
     runtime_version: str
     precision: str
+    to_numpy: Callable[[Any], np.ndarray]
 
 
 def timing_stats(samples_ms: list[float] | np.ndarray) -> dict[str, float]:
@@ -108,27 +131,12 @@ def preprocess(image: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def sample_input(images_dir: Path, size: int) -> np.ndarray:
-    """The first validation image (sorted by name), preprocessed to ``size``."""
-    import cv2
-
-    files = sorted(
-        p for p in Path(images_dir).iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"}
-    )
-    if not files:
-        raise FileNotFoundError(f"no images in {images_dir}")
-    image = cv2.imread(str(files[0]))
-    if image is None:
-        raise ValueError(f"cannot read image {files[0]}")
-    return preprocess(image, size)
-
-
 def artefact_path(export_dir: Path, record: dict[str, Any]) -> Path:
     """Path of the exported artefact named in an ``export.json`` record."""
     return Path(export_dir) / record["artefact"]
 
 
-def make_runner(fmt: str, model_path: Path, threads: int, x: np.ndarray, precision: str = "") -> Runner:
+def make_runner(fmt: str, model_path: Path, threads: int, precision: str = "") -> Runner:
     """Load ``model_path`` (format ``fmt``) with its own runtime on ``threads`` threads.
 
     ``precision`` asks OpenVINO for an inference precision ("f32", "bf16"); empty means the
@@ -145,13 +153,15 @@ def make_runner(fmt: str, model_path: Path, threads: int, x: np.ndarray, precisi
             net = YOLO(str(model_path), task="detect").model.float().fuse().eval()
         else:
             net = torch.jit.load(str(model_path), map_location="cpu").eval()
-        xt = torch.from_numpy(x)
 
-        def run() -> Any:
+        def run_torch(x: np.ndarray) -> Any:
             with torch.inference_mode():
-                return net(xt)
+                return net(torch.from_numpy(x))
 
-        return Runner(run, "torch", torch.__version__, "f32")
+        def torch_out(y: Any) -> np.ndarray:
+            return (y[0] if isinstance(y, (list, tuple)) else y).numpy()
+
+        return Runner(run_torch, "torch", torch.__version__, "f32", torch_out)
     if fmt == "onnx":
         import onnxruntime as ort
 
@@ -162,7 +172,7 @@ def make_runner(fmt: str, model_path: Path, threads: int, x: np.ndarray, precisi
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
         name = sess.get_inputs()[0].name
-        return Runner(lambda: sess.run(None, {name: x}), "onnxruntime", ort.__version__, "f32")
+        return Runner(lambda x: sess.run(None, {name: x}), "onnxruntime", ort.__version__, "f32", lambda y: y[0])
     if fmt == "openvino":
         import openvino as ov
 
@@ -174,7 +184,7 @@ def make_runner(fmt: str, model_path: Path, threads: int, x: np.ndarray, precisi
         compiled = core.compile_model(core.read_model(str(xml)), "CPU", config)
         request = compiled.create_infer_request()
         ran = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
-        return Runner(lambda: request.infer({0: x}), "openvino", ov.get_version(), ran)
+        return Runner(lambda x: request.infer({0: x}), "openvino", ov.get_version(), ran, lambda y: y[0])
     if fmt == "ncnn":
         import ncnn
 
@@ -184,15 +194,43 @@ def make_runner(fmt: str, model_path: Path, threads: int, x: np.ndarray, precisi
         param = next(model_path.glob("*.param"))
         net.load_param(str(param))
         net.load_model(str(param.with_suffix(".bin")))
-        mat = ncnn.Mat(x[0])
 
-        def run_ncnn() -> Any:
+        def run_ncnn(x: np.ndarray) -> Any:
             with net.create_extractor() as ex:
-                ex.input("in0", mat)
-                return ex.extract("out0")
+                ex.input("in0", ncnn.Mat(x[0]))
+                return ex.extract("out0")[1]
 
-        return Runner(run_ncnn, "ncnn", ncnn.__version__, "f32")
+        return Runner(run_ncnn, "ncnn", ncnn.__version__, "f32", lambda y: np.array(y)[None])
     raise ValueError(f"no runner for format {fmt!r}; expected one of {('pytorch', *EXPORT_FORMATS)}")
+
+
+def load_images(images_dir: Path, limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` validation images (sorted by name) as BGR arrays."""
+    import cv2
+
+    files = sorted(p for p in Path(images_dir).iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"})[
+        :limit
+    ]
+    images = [cv2.imread(str(f)) for f in files]
+    if not images or any(im is None for im in images):
+        raise FileNotFoundError(f"no readable images in {images_dir}")
+    return images
+
+
+def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable[[], Any]:
+    """A call doing what a frame costs: letterbox + inference + NMS, cycling over ``images``."""
+    import torch
+    from ultralytics.utils.nms import non_max_suppression
+
+    state = {"i": 0}
+
+    def call() -> Any:
+        image = images[state["i"] % len(images)]
+        state["i"] += 1
+        y = runner.to_numpy(runner.run(preprocess(image, imgsz)))
+        return non_max_suppression(torch.from_numpy(np.ascontiguousarray(y)), conf_thres=0.25, iou_thres=0.7)
+
+    return call
 
 
 def measure_latency(
@@ -206,11 +244,21 @@ def measure_latency(
     min_seconds: float,
     max_runs: int | None = None,
     precision: str = "",
+    e2e_images: int = 20,
 ) -> dict[str, Any]:
-    """Latency record for one (format, threads): runtime, precision and timing statistics."""
-    x = sample_input(images_dir, imgsz)
-    runner = make_runner(fmt, model_path, threads, x, precision)
-    samples = time_calls(runner.run, warmup, min_runs, min_seconds, max_runs)
+    """Latency record for one (format, threads): network-only and end-to-end statistics.
+
+    Network-only: the runtime's call on one preprocessed tensor. End-to-end: letterbox +
+    inference + NMS on real validation images in turn. Both after ``warmup`` calls.
+    """
+    import torch
+
+    torch.set_num_threads(threads)
+    images = load_images(images_dir, e2e_images)
+    x = preprocess(images[0], imgsz)
+    runner = make_runner(fmt, model_path, threads, precision)
+    net = time_calls(lambda: runner.run(x), warmup, min_runs, min_seconds, max_runs)
+    e2e = time_calls(end_to_end(runner, images, imgsz), warmup, min_runs, min_seconds, max_runs)
     return {
         "status": "ok",
         "format": fmt,
@@ -220,8 +268,34 @@ def measure_latency(
         "runtime_version": runner.runtime_version,
         "precision": runner.precision,
         "warmup": int(warmup),
-        **timing_stats(samples),
+        **timing_stats(net),
+        **{f"e2e_{k}": v for k, v in timing_stats(e2e).items()},
     }
+
+
+@contextlib.contextmanager
+def openvino_precision(precision: str) -> Iterator[None]:
+    """Make every ``openvino.Core.compile_model`` in the block ask for ``precision``.
+
+    ultralytics' OpenVINO backend compiles with the CPU's default precision (bf16 where the CPU
+    has it); this is how the f32 target's accuracy is measured by the same validator.
+    """
+    if not precision:
+        yield
+        return
+    import openvino as ov
+
+    original = ov.Core.compile_model
+
+    def compile_model(self: Any, model: Any, device_name: Any = None, config: Any = None, **kw: Any) -> Any:
+        config = {**(config or {}), "INFERENCE_PRECISION_HINT": precision}
+        return original(self, model, device_name, config, **kw)
+
+    ov.Core.compile_model = compile_model
+    try:
+        yield
+    finally:
+        ov.Core.compile_model = original
 
 
 def measure_accuracy(model_path: Path, data_yaml: Path, imgsz: int, work_dir: Path) -> dict[str, Any]:
@@ -282,12 +356,13 @@ def val_images_dir(data_yaml: Path) -> Path:
     return path if path.is_absolute() else Path(data["path"]) / path
 
 
-def accuracy_job(fmt: str, model: Path, data_yaml: Path, imgsz: int, out: Path) -> dict[str, Any]:
-    """Score one (variant, format) and write its record to ``out``; failures become records."""
-    fields = {"format": fmt, "imgsz": int(imgsz)}
+def accuracy_job(target: str, model: Path, data_yaml: Path, imgsz: int, out: Path) -> dict[str, Any]:
+    """Score one (variant, target) and write its record to ``out``; failures become records."""
+    fields = {"target": target, "format": target_format(target), "imgsz": int(imgsz)}
     try:
-        path = resolve_model(fmt, model)
-        record = {**fields, **measure_accuracy(path, data_yaml, imgsz, out.parent / ".val")}
+        path = resolve_model(target_format(target), model)
+        with openvino_precision(target_precision(target)):
+            record = {**fields, **measure_accuracy(path, data_yaml, imgsz, out.parent / ".val")}
     except Exception as exc:
         record = failure(exc, **fields)
     shutil.rmtree(out.parent / ".val", ignore_errors=True)
@@ -296,7 +371,7 @@ def accuracy_job(fmt: str, model: Path, data_yaml: Path, imgsz: int, out: Path) 
 
 
 def latency_job(
-    fmt: str,
+    target: str,
     model: Path,
     data_yaml: Path,
     imgsz: int,
@@ -304,12 +379,12 @@ def latency_job(
     timing: dict[str, Any],
     out: Path,
 ) -> dict[str, Any]:
-    """Time one (variant, format, threads) and write its record to ``out``."""
-    fields = {"format": fmt, "imgsz": int(imgsz), "threads": int(threads)}
+    """Time one (variant, target, threads) and write its record to ``out``."""
+    fields = {"target": target, "format": target_format(target), "imgsz": int(imgsz), "threads": int(threads)}
     try:
         record = measure_latency(
-            fmt,
-            resolve_model(fmt, model),
+            target_format(target),
+            resolve_model(target_format(target), model),
             val_images_dir(data_yaml),
             imgsz,
             threads,
@@ -317,9 +392,77 @@ def latency_job(
             min_runs=int(timing.get("min_runs", 100)),
             min_seconds=float(timing.get("min_seconds", 10.0)),
             max_runs=timing.get("max_runs"),
-            precision=str(timing.get("precision", "")),
+            precision=target_precision(target),
+            e2e_images=int(timing.get("e2e_images", 20)),
         )
+        record["target"] = target
     except Exception as exc:
         record = failure(exc, **fields)
     atomic_write_json(out, record)
     return record
+
+
+def has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has bf16 matrix instructions (AVX512_BF16 or AMX-BF16)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags))
+
+
+def machine_peak(threads: list[int], size: int = 2048, repeats: int = 5) -> dict[str, Any]:
+    """Peak matmul throughput (GFLOP/s) of this CPU in fp32 and bf16 per thread count.
+
+    The best of ``repeats`` timed ``size``x``size`` matmuls after one warm-up: the roof the
+    model rows are compared against (``fraction_of_peak`` in the CSV). bf16 is measured only
+    where the CPU has native bf16 instructions: elsewhere torch emulates it at ~1 GFLOP/s,
+    which is no roof, and the entry is null.
+    """
+    import torch
+
+    bf16 = has_native_bf16()
+    out: dict[str, Any] = {"matrix_size": size, "repeats": repeats, "native_bf16": bf16, "peaks": {}}
+    flops = 2 * size**3
+    dtypes = [("fp32", torch.float32)] + ([("bf16", torch.bfloat16)] if bf16 else [])
+    for t in threads:
+        torch.set_num_threads(t)
+        row: dict[str, float | None] = {"fp32_gflops": None, "bf16_gflops": None}
+        for name, dtype in dtypes:
+            a = torch.randn(size, size).to(dtype)
+            b = torch.randn(size, size).to(dtype)
+            torch.matmul(a, b)
+            best = min(_timed(lambda a=a, b=b: torch.matmul(a, b)) for _ in range(repeats))
+            row[f"{name}_gflops"] = round(flops / best / 1e9, 2)
+        out["peaks"][str(t)] = row
+    return out
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def ultralytics_crosscheck(weights: Path, data_yaml: Path, imgsz: int, out: Path) -> None:
+    """ultralytics' ``benchmark()`` (its val timer, all formats it can export) on ``weights``.
+
+    It exports next to the weights, so it works on a private copy. Its table goes to ``out``.
+    """
+    import pandas as pd
+    from ultralytics.utils.benchmarks import benchmark
+
+    work = out.parent / ".crosscheck"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    local = work / "best.pt"
+    shutil.copyfile(weights, local)
+    df = benchmark(model=str(local), data=str(data_yaml), imgsz=imgsz, half=False, device="cpu", verbose=False)
+    if not isinstance(df, pd.DataFrame):
+        df = pd.DataFrame(df)
+    text = df.to_csv(index=False)
+    shutil.rmtree(work, ignore_errors=True)
+    from yoloshrink.fsutil import atomic_write_text
+
+    atomic_write_text(out, text)

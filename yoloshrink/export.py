@@ -52,9 +52,7 @@ def export_model(
     try:
         from ultralytics import YOLO
 
-        produced = YOLO(str(local), task="detect").export(
-            format=fmt, imgsz=imgsz, device="cpu", **(extra or {})
-        )
+        produced = YOLO(str(local), task="detect").export(format=fmt, imgsz=imgsz, device="cpu", **(extra or {}))
         produced = Path(produced)
         if not produced.exists():
             raise FileNotFoundError(f"ultralytics reported {produced} but it does not exist")

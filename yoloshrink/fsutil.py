@@ -36,9 +36,7 @@ def move_into(src_dir: Path, dst_dir: Path, last: tuple[str, ...] = ()) -> None:
     """
     src_dir, dst_dir = Path(src_dir), Path(dst_dir)
     dst_dir.mkdir(parents=True, exist_ok=True)
-    entries = sorted(
-        src_dir.iterdir(), key=lambda p: (p.name in last, last.index(p.name) if p.name in last else 0)
-    )
+    entries = sorted(src_dir.iterdir(), key=lambda p: (p.name in last, last.index(p.name) if p.name in last else 0))
     for entry in entries:
         target = dst_dir / entry.name
         if target.is_dir() and not target.is_symlink() and any(target.iterdir()):

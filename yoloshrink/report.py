@@ -16,12 +16,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+import yaml
 
 from yoloshrink.fsutil import atomic_write_text, read_json
 from yoloshrink.train import read_results_csv
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-MARKERS = {"pytorch": "o", "torchscript": "s", "onnx": "^", "openvino": "D", "ncnn": "v"}
+MARKERS = {"pytorch": "o", "torchscript": "s", "onnx": "^", "openvino": "D", "openvino-f32": "d", "ncnn": "v"}
 CURVES = [
     ("metrics/mAP50-95(B)", "mAP50-95"),
     ("metrics/mAP50(B)", "mAP50"),
@@ -74,8 +75,13 @@ def plot_training_curves(
     _save(fig, path)
 
 
-def plot_accuracy_vs_latency(df: pd.DataFrame, colors: dict[str, str], path: Path) -> None:
-    """mAP50-95 against p50 latency (log scale), per thread count; colour = variant, marker = format."""
+def plot_accuracy_vs_latency(
+    df: pd.DataFrame, colors: dict[str, str], path: Path, reference: dict[str, Any] | None = None
+) -> None:
+    """mAP50-95 against p50 latency (log scale), per thread count; colour = variant, marker = target.
+
+    ``reference`` (the original experiment) is drawn as grey hollow markers in every panel.
+    """
     ok = df[df["status"] == "ok"]
     threads = sorted(df["threads"].dropna().unique())
     fig, axes = plt.subplots(1, max(len(threads), 1), figsize=(6.5 * max(len(threads), 1), 5), squeeze=False)
@@ -86,10 +92,13 @@ def plot_accuracy_vs_latency(df: pd.DataFrame, colors: dict[str, str], path: Pat
                 r["p50_ms"],
                 r["map50_95"],
                 color=colors.get(r["variant"], "k"),
-                marker=MARKERS.get(r["format"], "o"),
+                marker=MARKERS.get(r["target"], "o"),
                 s=70,
                 edgecolor="k",
             )
+        for fmt, per_variant in ((reference or {}).get("benchmark") or {}).items():
+            for _v, (_size, m, ms) in per_variant.items():
+                ax.scatter(ms, m, marker=MARKERS.get(fmt, "P"), s=55, facecolor="none", edgecolor="0.55")
         front = pareto_front(sub)
         if len(front):
             ax.step(
@@ -108,8 +117,99 @@ def plot_accuracy_vs_latency(df: pd.DataFrame, colors: dict[str, str], path: Pat
         ax.grid(alpha=0.3, which="both")
     handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colors.items()]
     handles += [plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f) for f, m in MARKERS.items()]
+    if reference:
+        handles.append(plt.Line2D([], [], color="0.55", marker="o", ls="", mfc="none", label="original (GPU timer)"))
     axes.flat[-1].legend(handles=handles, loc="best", fontsize=8)
     fig.suptitle("Accuracy against latency per format")
+    _save(fig, path)
+
+
+def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path) -> None:
+    """p50 per target grouped by variant with p90 whiskers; speed-up over the baseline vs FLOP ratio."""
+    ok = df[df["status"] == "ok"]
+    threads = sorted(df["threads"].dropna().unique())
+    variants = [v for v in colors if v in set(df["variant"])]
+    targets = list(dict.fromkeys(df["target"]))
+    fig, axes = plt.subplots(1, len(threads) + 1, figsize=(6.5 * (len(threads) + 1), 4.8), squeeze=False)
+    width = 0.8 / max(len(variants), 1)
+    for ax, t in zip(axes.flat, threads, strict=False):
+        sub = ok[ok["threads"] == t].set_index(["variant", "target"])
+        for i, v in enumerate(variants):
+            xs, p50, err = [], [], []
+            for j, tg in enumerate(targets):
+                if (v, tg) in sub.index:
+                    r = sub.loc[(v, tg)]
+                    xs.append(j + i * width)
+                    p50.append(r["p50_ms"])
+                    err.append(max(r["p90_ms"] - r["p50_ms"], 0))
+            ax.bar(xs, p50, width, yerr=[[0] * len(err), err], color=colors[v], label=v, capsize=3)
+        ax.set_xticks([j + width * (len(variants) - 1) / 2 for j in range(len(targets))], targets, rotation=30)
+        ax.set_ylabel("latency p50 (ms), whisker to p90")
+        ax.set_title(f"{int(t)} thread(s)")
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend()
+    ax = axes.flat[-1]
+    base = variants[0] if variants else None
+    for i, v in enumerate(variants[1:], start=1):
+        for k, t in enumerate(threads):
+            sub = ok[(ok["variant"] == v) & (ok["threads"] == t)].set_index("target")["speedup"]
+            ax.plot(
+                [targets.index(tg) for tg in sub.index],
+                sub.values,
+                marker="o",
+                color=colors[v],
+                ls=["-", "--", ":", "-."][k % 4],
+                label=f"{v}, {int(t)} thread(s)",
+            )
+        if base in summaries and v in summaries:
+            ratio = summaries[base]["gflops_640"] / summaries[v]["gflops_640"]
+            ax.axhline(ratio, color=colors[v], lw=1, alpha=0.6)
+            ax.text(0, ratio, f" FLOP ratio {ratio:.2f}x", color=colors[v], va="bottom", fontsize=8)
+        _ = i
+    ax.axhline(1, color="k", lw=0.8)
+    ax.set_xticks(range(len(targets)), targets, rotation=30)
+    ax.set_ylabel(f"speed-up over {base} (p50 ratio)")
+    ax.set_title("speed-up vs FLOP ratio")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.suptitle("Latency per target (batch 1)")
+    _save(fig, path)
+
+
+def plot_predictions(
+    weights: dict[str, Path], images: list[Path], imgsz: int, colors: dict[str, str], path: Path
+) -> None:
+    """Ground truth and every variant's predictions (PyTorch, conf >= 0.25) on the same images."""
+    import cv2
+    from ultralytics import YOLO
+
+    models = {v: YOLO(str(w), task="detect") for v, w in weights.items()}
+    cols = ["ground truth", *models]
+    fig, axes = plt.subplots(len(images), len(cols), figsize=(3.6 * len(cols), 2.9 * len(images)), squeeze=False)
+    for row, image_path in enumerate(images):
+        image = cv2.imread(str(image_path))
+        h, w = image.shape[:2]
+        label_file = Path(str(image_path).rsplit("/images/", 1)[0] + "/labels/" + image_path.stem + ".txt")
+        gt = image.copy()
+        if label_file.exists():
+            for line in label_file.read_text().split("\n"):
+                if line.strip():
+                    c, x, y, bw, bh = map(float, line.split()[:5])
+                    p1 = (int((x - bw / 2) * w), int((y - bh / 2) * h))
+                    p2 = (int((x + bw / 2) * w), int((y + bh / 2) * h))
+                    cv2.rectangle(gt, p1, p2, (0, 200, 0) if c == 0 else (0, 0, 230), 1)
+        panels = [gt]
+        for m in models.values():
+            res = m.predict(image, imgsz=imgsz, conf=0.25, device="cpu", verbose=False)[0]
+            panels.append(res.plot(line_width=1, font_size=8))
+        for col, panel in enumerate(panels):
+            ax = axes[row, col]
+            ax.imshow(panel[:, :, ::-1])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(cols[col], color=colors.get(cols[col], "k"))
+    fig.suptitle("Validation images: ground truth and each variant's predictions")
     _save(fig, path)
 
 
@@ -124,21 +224,15 @@ def pareto_front(df: pd.DataFrame) -> pd.DataFrame:
     return d.loc[keep]
 
 
-def plot_size(
-    df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path
-) -> None:
+def plot_size(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path) -> None:
     """Parameters, GFLOPs and file size per format, per variant."""
     variants = list(summaries)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    axes[0].bar(
-        variants, [summaries[v]["parameters"] / 1e6 for v in variants], color=[colors[v] for v in variants]
-    )
+    axes[0].bar(variants, [summaries[v]["parameters"] / 1e6 for v in variants], color=[colors[v] for v in variants])
     axes[0].set_ylabel("parameters (millions)")
     axes[1].bar(variants, [summaries[v]["gflops_640"] for v in variants], color=[colors[v] for v in variants])
     axes[1].set_ylabel("GFLOPs at 640 px")
-    sizes = df.drop_duplicates(["variant", "format"]).pivot(
-        index="format", columns="variant", values="size_mb"
-    )
+    sizes = df.drop_duplicates(["variant", "format"]).pivot(index="format", columns="variant", values="size_mb")
     width = 0.8 / max(len(variants), 1)
     for i, v in enumerate(variants):
         if v in sizes:
@@ -186,9 +280,7 @@ def variant_table(
                 "mAP50": m.get("metrics/mAP50(B)", math.nan),
                 "mAP50-95": m.get("metrics/mAP50-95(B)", math.nan),
                 "train s": i.get("wall_seconds", math.nan) if i else math.nan,
-                "optimizer": f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}"
-                if i
-                else "missing",
+                "optimizer": f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}" if i else "missing",
             }
         )
     return pd.DataFrame(rows)
@@ -209,17 +301,23 @@ def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
         flops = summaries[base]["gflops_640"] / summaries[v]["gflops_640"]
         parts = [f"**{v}** against {base}: {ratio:.1f}x fewer parameters, {flops:.1f}x fewer FLOPs"]
         sub = ok[(ok["variant"] == v)]
-        for (fmt, t), r in sub.set_index(["format", "threads"]).iterrows():
+        for (fmt, t), r in sub.set_index(["target", "threads"]).iterrows():
             if fmt == "onnx" and t == sub["threads"].min() and r["speedup"] == r["speedup"]:
                 parts.append(f"{r['speedup']:.2f}x faster on ONNX Runtime at {int(t)} thread(s)")
         speed = sub["speedup"].dropna()
         if len(speed):
             parts.append(f"speed-up {speed.min():.2f}x to {speed.max():.2f}x across formats and threads")
-        pt = ok[(ok["format"] == "pytorch")].drop_duplicates("variant").set_index("variant")["map50_95"]
+        pt = ok[(ok["target"] == "pytorch")].drop_duplicates("variant").set_index("variant")["map50_95"]
         if v in pt and base in pt:
             parts.append(f"mAP50-95 {pt[v] - pt[base]:+.3f} ({pt[v]:.3f} vs {pt[base]:.3f}, PyTorch)")
         out.append(", ".join(parts) + ".")
     return out
+
+
+def reference_table(ref: dict[str, Any]) -> pd.DataFrame:
+    """The original experiment's per-variant rows."""
+    rows = [{"variant": v, **vals} for v, vals in ref["variants"].items()]
+    return pd.DataFrame(rows)
 
 
 def build_report(
@@ -229,8 +327,16 @@ def build_report(
     infos: list[Path],
     summaries: list[Path],
     out_dir: Path,
+    weights: list[Path] | None = None,
+    val_images: list[Path] | None = None,
+    imgsz: int = 640,
+    reference: Path | None = None,
+    environment: Path | None = None,
 ) -> None:
-    """Write the figures and README.md of the report into ``out_dir``."""
+    """Write the figures and README.md of the report into ``out_dir``.
+
+    A variant listed in ``variants`` whose files are missing is shown as missing in the tables.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     df = pd.read_csv(csv)
     colors = variant_colors(variants)
@@ -238,8 +344,13 @@ def build_report(
     info = {v: read_json(p) for v, p in zip(variants, infos, strict=True) if p.exists()}
     summ = {v: read_json(p) for v, p in zip(variants, summaries, strict=True) if p.exists()}
     plot_training_curves(curves, info, colors, out_dir / "training_curves.png")
-    plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png")
+    ref = yaml.safe_load(reference.read_text()) if reference else None
+    plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png", ref)
+    plot_latency(df, summ, colors, out_dir / "latency.png")
     plot_size(df, summ, colors, out_dir / "size.png")
+    trained = {v: p for v, p in zip(variants, weights or [], strict=False) if p.exists()}
+    if val_images:
+        plot_predictions(trained, val_images, imgsz, colors, out_dir / "predictions.png")
     bench_cols = [
         "variant",
         "format",
@@ -278,10 +389,35 @@ def build_report(
         "",
         "![accuracy vs latency](accuracy_vs_latency.png)",
         "",
+        "![latency](latency.png)",
+        "",
         "![size](size.png)",
         "",
+        "![predictions](predictions.png)",
+        "",
     ]
+    if ref:
+        lines += [
+            "## The original experiment (reference)",
+            "",
+            ref["source"] + ".",
+            "",
+            markdown_table(reference_table(ref)),
+            "",
+        ]
+    if environment and environment.exists():
+        env = read_json(environment)
+        lines += [
+            "## Environment",
+            "",
+            f"{env.get('cpu_model')}, {env.get('logical_cores')} cores; flags: "
+            + ", ".join(k for k, v in env.get("cpu_flags", {}).items() if v)
+            + f"; {env.get('date')} on {env.get('host')}, workflow commit {env.get('workflow_commit')}.",
+            "",
+            "Versions: " + ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items() if v),
+            "",
+        ]
     if len(failed):
-        lines += ["## Failed rows", "", markdown_table(failed[["variant", "format", "threads", "error"]]), ""]
+        lines += ["## Failed rows", "", markdown_table(failed[["variant", "target", "threads", "error"]]), ""]
     lines += ["TensorBoard: `tensorboard --logdir results/train` shows every variant's run side by side.", ""]
     atomic_write_text(out_dir / "README.md", "\n".join(lines))

@@ -13,13 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from yoloshrink.export import ALL_FORMATS, path_size
+from yoloshrink.bench import TARGETS, target_format
+from yoloshrink.export import path_size
 from yoloshrink.fsutil import atomic_write_text, read_json
 
 COLUMNS = [
     "variant",
     "width",
     "depth",
+    "target",
     "format",
     "threads",
     "status",
@@ -44,7 +46,12 @@ COLUMNS = [
     "mean_ms",
     "sd_ms",
     "min_ms",
+    "e2e_p50_ms",
+    "e2e_p90_ms",
+    "e2e_mean_ms",
     "gflops_per_s",
+    "peak_gflops",
+    "fraction_of_peak",
     "speedup",
     "environment",
 ]
@@ -66,13 +73,14 @@ def build_table(
     weights: list[Path],
     exports: list[Path],
     summaries: list[Path],
+    peak: Path,
     environment: Path,
     parity_tolerance: float,
     imgsz: int,
 ) -> pd.DataFrame:
     """Join accuracy, latency, export and size records into the benchmark table.
 
-    Layout assumed (the workflow's): ``results/benchmark/<variant>/<format>/{accuracy,latency_t<N>}.json``,
+    Layout assumed (the workflow's): ``results/benchmark/<variant>/<target>/{accuracy,latency_t<N>}.json``,
     ``results/export/<variant>/<format>/export.json``, ``results/train/<variant>/weights/best.pt``,
     ``results/models/<variant>/summary.json``. The first variant (config order) is the baseline
     of the ``speedup`` column.
@@ -91,23 +99,29 @@ def build_table(
         export_rec[(variant, "pytorch")] = {"status": "ok", "size_bytes": Path(p).stat().st_size}
     acc = {_parts(Path(p), 2): read_json(p) for p in accuracy}
     env = environment_id(environment)
+    peaks = read_json(peak)["peaks"]
 
     rows = []
     for p in latency:
-        variant, fmt = _parts(Path(p), 2)
+        variant, target = _parts(Path(p), 2)
+        fmt = target_format(target)
         lat = read_json(p)
-        a = acc.get((variant, fmt), {"status": "failed", "error": "no accuracy record"})
+        a = acc.get((variant, target), {"status": "failed", "error": "no accuracy record"})
         ex = export_rec.get((variant, fmt), {"status": "failed", "error": "no export record"})
         s = summary_by_variant[variant]
         errors = [r.get("error") for r in (ex, a, lat) if r.get("status") != "ok"]
         ok = not errors
         gflops = s["gflops_640"] * (imgsz / 640) ** 2
         p50 = lat.get("p50_ms", math.nan)
+        attained = gflops / (p50 / 1000) if p50 == p50 and p50 > 0 else math.nan
+        roof = peaks.get(str(lat.get("threads")), {})
+        peak_gflops = roof.get("bf16_gflops" if lat.get("precision") == "bf16" else "fp32_gflops") or math.nan
         rows.append(
             {
                 "variant": variant,
                 "width": s["width_multiple"],
                 "depth": s["depth_multiple"],
+                "target": target,
                 "format": fmt,
                 "threads": lat.get("threads"),
                 "status": "ok" if ok else "failed",
@@ -130,25 +144,28 @@ def build_table(
                 "mean_ms": lat.get("mean_ms", math.nan),
                 "sd_ms": lat.get("sd_ms", math.nan),
                 "min_ms": lat.get("min_ms", math.nan),
-                "gflops_per_s": round(gflops / (p50 / 1000), 3) if p50 == p50 and p50 > 0 else math.nan,
+                "e2e_p50_ms": lat.get("e2e_p50_ms", math.nan),
+                "e2e_p90_ms": lat.get("e2e_p90_ms", math.nan),
+                "e2e_mean_ms": lat.get("e2e_mean_ms", math.nan),
+                "gflops_per_s": round(attained, 3),
+                "peak_gflops": peak_gflops,
+                "fraction_of_peak": round(attained / peak_gflops, 4) if peak_gflops == peak_gflops else math.nan,
                 "environment": env,
             }
         )
     df = pd.DataFrame(rows)
-    ref = df[df["format"] == "pytorch"].drop_duplicates("variant").set_index("variant")["map50_95"]
+    ref = df[df["target"] == "pytorch"].drop_duplicates("variant").set_index("variant")["map50_95"]
     df["map50_95_delta"] = df["map50_95"] - df["variant"].map(ref)
-    df["parity_ok"] = (df["map50_95_delta"].abs() <= parity_tolerance).where(
-        df["map50_95_delta"].notna(), other=pd.NA
-    )
-    base = df[df["variant"] == variants[0]].set_index(["format", "threads"])["p50_ms"]
+    df["parity_ok"] = (df["map50_95_delta"].abs() <= parity_tolerance).where(df["map50_95_delta"].notna(), other=pd.NA)
+    base = df[df["variant"] == variants[0]].set_index(["target", "threads"])["p50_ms"]
     df["speedup"] = [
         base.get((f, t), math.nan) / p if p == p and p > 0 else math.nan
-        for f, t, p in zip(df["format"], df["threads"], df["p50_ms"], strict=True)
+        for f, t, p in zip(df["target"], df["threads"], df["p50_ms"], strict=True)
     ]
-    order = {**{v: i for i, v in enumerate(variants)}, **{f: i for i, f in enumerate(ALL_FORMATS)}}
+    order = {**{v: i for i, v in enumerate(variants)}, **{f: i for i, f in enumerate(TARGETS)}}
     df = df.sort_values(
-        ["variant", "format", "threads"],
-        key=lambda c: c.map(order) if c.name in ("variant", "format") else c,
+        ["variant", "target", "threads"],
+        key=lambda c: c.map(order) if c.name in ("variant", "target") else c,
     )
     return df[COLUMNS].reset_index(drop=True)
 

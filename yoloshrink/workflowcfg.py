@@ -42,6 +42,16 @@ def bench_threads(config: dict[str, Any], cpu_count: int | None = None) -> list[
     return sorted(out)
 
 
+def bench_targets(config: dict[str, Any]) -> list[str]:
+    """Benchmark targets: the PyTorch checkpoint, each exported format, and OpenVINO at f32
+    beside OpenVINO's default precision (bf16 on CPUs that have it)."""
+    formats = list(config["export"]["formats"])
+    out = ["pytorch", *formats]
+    if "openvino" in formats:
+        out.insert(out.index("openvino") + 1, "openvino-f32")
+    return out
+
+
 def dataset_yaml(config: dict[str, Any]) -> str:
     """The data.yaml the canonical dataset is made from, for the configured source."""
     ds = config["dataset"]

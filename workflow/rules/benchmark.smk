@@ -1,17 +1,18 @@
-# Stage 5: accuracy per (variant, format) and latency per (variant, format, threads), then one
-# CSV. Timing jobs hold the `bench_lock` resource (limited to 1 in profiles/default) and ask for
-# as many cores as the largest thread count, so no two timings, and no timing and training,
-# share the machine.
+# Stage 5: accuracy per (variant, target) and latency per (variant, target, threads), the
+# machine's peak and environment, then one CSV. A target is an exported format, optionally at
+# a given precision ("openvino-f32"). Timing jobs hold `bench_lock` (limited to 1 by
+# profiles/default) and ask for as many cores as the largest thread count, so no two timings,
+# and no timing and a training, share the machine.
 
 
 rule accuracy:
     input:
-        model=model_for_format,
+        model=model_for_target,
         data="results/dataset/data.yaml",
     output:
-        "results/benchmark/{variant}/{fmt}/accuracy.json",
+        "results/benchmark/{variant}/{target}/accuracy.json",
     log:
-        "logs/benchmark/{variant}/{fmt}/accuracy.log",
+        "logs/benchmark/{variant}/{target}/accuracy.log",
     conda:
         "../../envs/benchmark.yaml"
     threads: 1
@@ -23,12 +24,12 @@ rule accuracy:
 
 rule latency:
     input:
-        model=model_for_format,
+        model=model_for_target,
         data="results/dataset/data.yaml",
     output:
-        "results/benchmark/{variant}/{fmt}/latency_t{threads}.json",
+        "results/benchmark/{variant}/{target}/latency_t{threads}.json",
     log:
-        "logs/benchmark/{variant}/{fmt}/latency_t{threads}.log",
+        "logs/benchmark/{variant}/{target}/latency_t{threads}.log",
     conda:
         "../../envs/benchmark.yaml"
     threads: max(BENCH_THREADS)
@@ -37,24 +38,43 @@ rule latency:
     params:
         imgsz=config["export"]["imgsz"],
         timing={
-            k: v
-            for k, v in config["benchmark"].items()
-            if k not in ("threads", "parity_tolerance")
+            k: config["benchmark"][k]
+            for k in ("warmup", "min_runs", "min_seconds", "max_runs", "e2e_images")
         },
     script:
         "../scripts/latency.py"
 
 
+rule machine_peak:
+    output:
+        "results/benchmark/peak.json",
+    log:
+        "logs/benchmark/peak.log",
+    conda:
+        "../../envs/benchmark.yaml"
+    threads: max(BENCH_THREADS)
+    resources:
+        bench_lock=1,
+    params:
+        threads=BENCH_THREADS,
+    script:
+        "../scripts/machine_peak.py"
+
+
 rule environment:
     input:
         expand(
-            "results/benchmark/{variant}/{fmt}/latency_t{threads}.json",
+            "results/benchmark/{variant}/{target}/latency_t{threads}.json",
             variant=VARIANTS,
-            fmt=FORMATS,
+            target=TARGETS,
             threads=BENCH_THREADS,
         ),
     output:
-        "results/benchmark/environment.json",
+        report(
+            "results/benchmark/environment.json",
+            caption="../report/environment.rst",
+            category="Environment",
+        ),
     log:
         "logs/benchmark/environment.log",
     conda:
@@ -66,26 +86,27 @@ rule environment:
 rule benchmark_table:
     input:
         accuracy=expand(
-            "results/benchmark/{variant}/{fmt}/accuracy.json",
+            "results/benchmark/{variant}/{target}/accuracy.json",
             variant=VARIANTS,
-            fmt=FORMATS,
+            target=TARGETS,
         ),
         latency=expand(
-            "results/benchmark/{variant}/{fmt}/latency_t{threads}.json",
+            "results/benchmark/{variant}/{target}/latency_t{threads}.json",
             variant=VARIANTS,
-            fmt=FORMATS,
+            target=TARGETS,
             threads=BENCH_THREADS,
         ),
-        exports=expand(
-            "results/export/{variant}/{fmt}",
-            variant=VARIANTS,
-            fmt=config["export"]["formats"],
-        ),
+        exports=expand("results/export/{variant}/{fmt}", variant=VARIANTS, fmt=FORMATS),
         weights=expand("results/train/{variant}/weights/best.pt", variant=VARIANTS),
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
+        peak="results/benchmark/peak.json",
         environment="results/benchmark/environment.json",
     output:
-        "results/benchmark.csv",
+        report(
+            "results/benchmark.csv",
+            caption="../report/benchmark_csv.rst",
+            category="Benchmark",
+        ),
     log:
         "logs/benchmark/table.log",
     conda:
@@ -95,3 +116,23 @@ rule benchmark_table:
         imgsz=config["export"]["imgsz"],
     script:
         "../scripts/benchmark_table.py"
+
+
+rule ultralytics_crosscheck:
+    """Optional (benchmark.crosscheck): ultralytics' own benchmark() on the same model and data."""
+    input:
+        weights="results/train/{variant}/weights/best.pt",
+        data="results/dataset/data.yaml",
+    output:
+        "results/benchmark/{variant}/ultralytics_benchmark.csv",
+    log:
+        "logs/benchmark/{variant}/crosscheck.log",
+    conda:
+        "../../envs/benchmark.yaml"
+    threads: max(BENCH_THREADS)
+    resources:
+        bench_lock=1,
+    params:
+        imgsz=config["export"]["imgsz"],
+    script:
+        "../scripts/crosscheck.py"

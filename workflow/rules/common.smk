@@ -10,6 +10,7 @@ min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir)))
 from yoloshrink import offline, workflowcfg  # noqa: E402
+from yoloshrink.bench import target_format  # noqa: E402
 
 # Every job inherits this process's environment: ultralytics, OpenVINO and ONNX Runtime offline.
 offline.apply()
@@ -18,13 +19,17 @@ validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 workflowcfg.check(config, base_dir=Path(workflow.basedir))
 
 VARIANTS = workflowcfg.variants(config)  # {"w0.25": {"width": 0.25, ...}, ...}
-FORMATS = ["pytorch", *config["export"]["formats"]]
+FORMATS = config["export"]["formats"]  # exported formats
+TARGETS = workflowcfg.bench_targets(
+    config
+)  # benchmark rows: pytorch, formats, openvino-f32
 BENCH_THREADS = workflowcfg.bench_threads(config)
 
 
 wildcard_constraints:
     variant="|".join(map(workflowcfg.re_escape, VARIANTS)),
-    fmt="|".join(["pytorch", "torchscript", "onnx", "openvino", "ncnn"]),
+    fmt="torchscript|onnx|openvino|ncnn",
+    target="|".join(map(workflowcfg.re_escape, TARGETS)),
     threads=r"\d+",
 
 
@@ -33,8 +38,18 @@ def variant_param(key):
     return lambda wildcards: VARIANTS[wildcards.variant][key]
 
 
-def model_for_format(wildcards):
+def model_for_target(wildcards):
     """The model a benchmark job reads: best.pt for PyTorch, the export folder otherwise."""
-    if wildcards.fmt == "pytorch":
+    fmt = target_format(wildcards.target)
+    if fmt == "pytorch":
         return f"results/train/{wildcards.variant}/weights/best.pt"
-    return f"results/export/{wildcards.variant}/{wildcards.fmt}"
+    return f"results/export/{wildcards.variant}/{fmt}"
+
+
+def optional_targets():
+    """Outputs asked for only when switched on in config (benchmark.crosscheck)."""
+    if config["benchmark"]["crosscheck"]:
+        return expand(
+            "results/benchmark/{variant}/ultralytics_benchmark.csv", variant=VARIANTS
+        )
+    return []

@@ -1,4 +1,5 @@
-# Stage 6: figures and a Markdown summary under results/report/.
+# Stage 6: figures and a Markdown summary under results/report/; the same figures, with the
+# captions in workflow/report/, make the HTML report: snakemake --report results/report.html
 
 
 rule report:
@@ -7,16 +8,42 @@ rule report:
         results=expand("results/train/{variant}/results.csv", variant=VARIANTS),
         infos=expand("results/train/{variant}/train_info.json", variant=VARIANTS),
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
+        weights=expand("results/train/{variant}/weights/best.pt", variant=VARIANTS),
+        data="results/dataset/data.yaml",
+        environment="results/benchmark/environment.json",
+        reference=workflow.source_path("../report/original_experiment.yaml"),
     output:
         readme="results/report/README.md",
-        curves=report("results/report/training_curves.png", category="Training"),
-        tradeoff=report("results/report/accuracy_vs_latency.png", category="Benchmark"),
-        size=report("results/report/size.png", category="Size"),
+        curves=report(
+            "results/report/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Training",
+        ),
+        tradeoff=report(
+            "results/report/accuracy_vs_latency.png",
+            caption="../report/accuracy_vs_latency.rst",
+            category="Benchmark",
+        ),
+        latency=report(
+            "results/report/latency.png",
+            caption="../report/latency.rst",
+            category="Benchmark",
+        ),
+        size=report(
+            "results/report/size.png", caption="../report/size.rst", category="Size"
+        ),
+        predictions=report(
+            "results/report/predictions.png",
+            caption="../report/predictions.rst",
+            category="Training",
+        ),
     log:
         "logs/report/report.log",
     conda:
         "../../envs/report.yaml"
     params:
         variants=list(VARIANTS),
+        imgsz=config["export"]["imgsz"],
+        n_images=3,
     script:
         "../scripts/report.py"

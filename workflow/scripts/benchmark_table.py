@@ -16,6 +16,7 @@ table = build_table(
     weights=[Path(p) for p in snakemake.input.weights],
     exports=[Path(p) for p in snakemake.input.exports],
     summaries=[Path(p) for p in snakemake.input.summaries],
+    peak=Path(snakemake.input.peak),
     environment=Path(snakemake.input.environment),
     parity_tolerance=snakemake.params.parity_tolerance,
     imgsz=snakemake.params.imgsz,

@@ -11,7 +11,7 @@ redirect_output(snakemake.log[0])
 from yoloshrink.bench import latency_job
 
 latency_job(
-    fmt=snakemake.wildcards.fmt,
+    target=snakemake.wildcards.target,
     model=Path(snakemake.input.model),
     data_yaml=Path(snakemake.input.data),
     imgsz=snakemake.params.imgsz,

@@ -8,8 +8,10 @@ from yoloshrink.logutil import redirect_output
 offline.apply()
 redirect_output(snakemake.log[0])
 
+from yoloshrink.bench import val_images_dir
 from yoloshrink.report import build_report
 
+images = sorted(p for p in val_images_dir(Path(snakemake.input.data)).iterdir() if p.is_file())
 build_report(
     csv=Path(snakemake.input.csv),
     variants=list(snakemake.params.variants),
@@ -17,4 +19,9 @@ build_report(
     infos=[Path(p) for p in snakemake.input.infos],
     summaries=[Path(p) for p in snakemake.input.summaries],
     out_dir=Path(snakemake.output.readme).parent,
+    weights=[Path(p) for p in snakemake.input.weights],
+    val_images=images[: snakemake.params.n_images],
+    imgsz=snakemake.params.imgsz,
+    reference=Path(snakemake.input.reference),
+    environment=Path(snakemake.input.environment),
 )
