@@ -144,3 +144,47 @@ def test_schema_defaults_and_rejections():
     bad["export"]["formats"] = ["onnx", "tflite"]
     with pytest.raises(Exception, match="tflite"):
         validate(bad, schema)
+
+
+SCHEMA = Path(__file__).parent.parent / "workflow/schemas/config.schema.yaml"
+
+
+def _default_config() -> dict:
+    return yaml.safe_load((Path(__file__).parent.parent / "config/config.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c["model"].update(widths=[0.25, 0.0]), "model.widths.1: 0.0 is invalid"),
+        (lambda c: c["model"].update(widths=[0.25, 1.6]), "model.widths.1: 1.6 is invalid"),
+        (lambda c: c["model"].update(widths=[0.25, 0.25]), "model.widths: [0.25, 0.25] holds duplicates"),
+        (lambda c: c["model"].update(widths=[]), "model.widths: [] is invalid"),
+        (lambda c: c["model"].update(depth_multiple=0), "model.depth_multiple: 0 is invalid"),
+        (lambda c: c["model"].update(widht=[0.5]), "model.widht: unknown key; did you mean 'widths'?"),
+        (lambda c: c["train"].update(imgsz=100), "train.imgsz: 100 is invalid: 100 is not a multiple of 32"),
+        (lambda c: c["train"].update(epochs=0), "train.epochs: 0 is invalid"),
+        (lambda c: c["train"].update(epoch=3), "train.epoch: unknown key; did you mean 'epochs'?"),
+        (lambda c: c["train"].update(optimizer="adam"), "train.optimizer: 'adam' is invalid"),
+        (lambda c: c["train"].update(cache="yes"), "train.cache: 'yes' is invalid"),
+        (lambda c: c["export"].update(formats=["onnx", "tflite"]), "export.formats.1: 'tflite' is invalid"),
+        (lambda c: c["export"].update(imgsz=650), "export.imgsz: 650 is invalid"),
+        (lambda c: c["benchmark"].update(threads=[0]), "benchmark.threads.0: 0 is invalid"),
+        (lambda c: c["benchmark"].update(threads=["many"]), "benchmark.threads.0: 'many' is invalid"),
+        (lambda c: c["benchmark"].update(min_runs=0), "benchmark.min_runs: 0 is invalid"),
+        (lambda c: c["dataset"].update(source="s3"), "dataset.source: 's3' is invalid"),
+        (lambda c: c.update(bench={}), "bench: unknown key; did you mean 'benchmark'?"),
+    ],
+)
+def test_every_schema_rule_names_key_and_value(edit, expected):
+    cfg = _default_config()
+    edit(cfg)
+    with pytest.raises(workflowcfg.ConfigError) as err:
+        workflowcfg.validate_config(cfg, SCHEMA)
+    assert expected in str(err.value)
+
+
+def test_default_and_csgo_configs_are_valid():
+    workflowcfg.validate_config(_default_config(), SCHEMA)
+    csgo = yaml.safe_load((Path(__file__).parent.parent / "config/csgo.yaml").read_text())
+    workflowcfg.validate_config(csgo, SCHEMA)

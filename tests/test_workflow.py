@@ -41,10 +41,23 @@ def make_workdir(path: Path) -> Path:
     return path
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def no_network_prefix() -> list[str]:
+    """``unshare --net`` (a network namespace with no interface up) where this user may use it."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return []
+    ok = subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
+    return ["unshare", "--net"] if ok else []
+
+
+AIRGAP = no_network_prefix()
+
+
+def snakemake(
+    workdir: Path, *args: str, check: bool = True, prefix: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run snakemake in ``workdir``; return the completed process (output captured)."""
     proc = subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", *args],
+        [*(prefix or []), str(SNAKEMAKE), "--cores", "2", *args],
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -85,8 +98,21 @@ def write_config(workdir: Path, name: str, edit) -> str:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     workdir = make_workdir(tmp_path_factory.mktemp("e2e"))
-    snakemake(workdir, "--configfile", ".test/config.yaml")
+    # the whole run happens without a network where possible: proof that nothing is fetched
+    snakemake(workdir, "--configfile", ".test/config.yaml", prefix=AIRGAP)
     return workdir
+
+
+def test_the_run_was_air_gapped(run):
+    if not AIRGAP:
+        pytest.skip("unshare --net is not available to this user: the run had the machine's network")
+    probe = subprocess.run(
+        [*AIRGAP, sys.executable, "-c", "import socket; socket.create_connection(('1.1.1.1', 443), 2)"],
+        capture_output=True,
+        text=True,
+    )
+    assert probe.returncode != 0 and "unreachable" in probe.stderr.lower(), probe.stderr[-500:]
+    assert (run / "results/benchmark.csv").exists()
 
 
 def test_every_stage_produced_real_files(run):
@@ -197,3 +223,29 @@ def test_a_broken_format_gives_failed_rows_not_a_crash(run, tmp_path):
     assert bad["error"].str.contains("opset").all(), bad["error"].tolist()
     assert (df[df["target"] != "onnx"]["status"] == "ok").all()
     assert "Failed rows" in (work / "results/report/README.md").read_text()
+
+
+def test_killed_run_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
+    import signal
+    import time
+
+    work = tmp_path / "kill"
+    shutil.copytree(run, work, symlinks=True)
+    cmd = [str(SNAKEMAKE), "--cores", "2", "--configfile", ".test/config.yaml", "--forcerun", "train"]
+    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    partial = work / "results/train/.partial"
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(partial.glob("*/weights/last.pt")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its jobs, mid-training
+    proc.wait()
+    assert list(partial.glob("*/weights/last.pt")), "training never reached its first checkpoint"
+    out = snakemake(work, "--configfile", ".test/config.yaml", "--dry-run")
+    counts = job_counts(out.stdout)
+    assert counts.get("train", 0) >= 1, counts  # the killed training is incomplete, so it reruns
+    snakemake(work, "--configfile", ".test/config.yaml")
+    df = pd.read_csv(work / "results/benchmark.csv")
+    assert (df["status"] == "ok").all() and len(df) == len(VARIANTS) * len(TARGETS)
+    assert "Nothing to be done" in "".join(
+        (lambda p: p.stdout + p.stderr)(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run"))
+    )

@@ -10,13 +10,15 @@ trainer after it wrote ``args.yaml``; what it chose is read off the built optimi
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import platform
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from yoloshrink.fsutil import atomic_write_json, move_into
+from yoloshrink.fsutil import atomic_write_json, move_into, read_json
 
 #: Training settings taken from config and passed to ultralytics' ``train()`` as they are.
 TRAIN_KEYS = (
@@ -57,18 +59,54 @@ def read_results_csv(path: Path) -> list[dict[str, float]]:
     return [{k.strip(): float(v) for k, v in row.items() if v not in (None, "")} for row in rows]
 
 
+def fingerprint(model_yaml: Path, data_yaml: Path, args: dict[str, Any]) -> str:
+    """Hash of everything that defines a training: model yaml, data.yaml and arguments."""
+    h = hashlib.sha256()
+    h.update(Path(model_yaml).read_bytes())
+    h.update(Path(data_yaml).read_bytes())
+    h.update(json.dumps(args, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def resumable_checkpoint(partial: Path, print_: Any = print) -> Path | None:
+    """``partial/weights/last.pt`` if an interrupted run of the same training left one.
+
+    The run's ``fingerprint.json`` must match (same model, data and arguments) and the
+    checkpoint must still carry its optimizer state (ultralytics strips it from a finished
+    run's last.pt, whose ``epoch`` is then -1).
+    """
+    last = partial / "weights" / "last.pt"
+    if not last.exists():
+        return None
+    try:
+        import torch
+
+        ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - a checkpoint cut off mid-write: start over
+        print_(f"cannot resume from {last}: {type(exc).__name__}: {exc}")
+        return None
+    if ckpt.get("epoch", -1) < 0 or ckpt.get("optimizer") is None:
+        return None
+    return last
+
+
 def train_variant(
     model_yaml: Path,
     data_yaml: Path,
     run_dir: Path,
     settings: dict[str, Any],
     threads: int,
+    callbacks: dict[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
     """Train ``model_yaml`` on ``data_yaml`` and leave ultralytics' run folder at ``run_dir``.
 
     Training happens in ``<run_dir parent>/.partial/<name>``; only a finished run is moved into
     ``run_dir`` (``weights/`` and ``train_info.json`` last), so an interrupted job never leaves a
-    run that looks complete. Returns the ``train_info.json`` content.
+    run that looks complete. A job killed mid-way (SIGTERM at a SLURM time limit, preemption,
+    Ctrl-C) leaves ``.partial/<name>`` with ultralytics' ``last.pt``; the next run of the same
+    training (same model, data and arguments: ``fingerprint.json``) resumes from it with
+    ultralytics' ``resume=True`` instead of starting over. ``callbacks`` adds ultralytics
+    callbacks (event -> functions). Returns the ``train_info.json`` content.
     """
     import torch
     from ultralytics import YOLO
@@ -77,11 +115,18 @@ def train_variant(
     run_dir = Path(run_dir).resolve()
     partial_root = run_dir.parent / ".partial"
     partial = partial_root / run_dir.name
-    if partial.exists():
-        shutil.rmtree(partial)
     torch.set_num_threads(threads)
     args = train_arguments(settings)
-    info: dict[str, Any] = {"torch_threads": threads}
+    info: dict[str, Any] = {"torch_threads": threads, "resumed_from_epoch": None}
+    print_ = print
+    fp = fingerprint(model_yaml, data_yaml, args)
+    fp_file = partial / "fingerprint.json"
+    same = fp_file.exists() and read_json(fp_file).get("fingerprint") == fp
+    resume_from = resumable_checkpoint(partial, print_) if same else None
+    if resume_from is None:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        atomic_write_json(fp_file, {"fingerprint": fp})
 
     def set_threads(trainer: Any) -> None:
         torch.set_num_threads(threads)
@@ -103,20 +148,34 @@ def train_variant(
         info["early_stop"] = bool(trainer.stopper.possible_stop) or (trainer.epoch + 1 < trainer.epochs)
         info["final_metrics"] = {k: float(v) for k, v in (trainer.metrics or {}).items()}
 
-    model = YOLO(str(model_yaml), task="detect")
+    if resume_from is not None:
+        import torch as _torch
+
+        epoch = int(_torch.load(resume_from, map_location="cpu", weights_only=False)["epoch"]) + 1
+        info["resumed_from_epoch"] = epoch + 1  # 1-based: the first epoch this run trains
+        print_(f"resuming interrupted training from {resume_from} at epoch {epoch + 1}")
+        model = YOLO(str(resume_from), task="detect")
+    else:
+        model = YOLO(str(model_yaml), task="detect")
     model.add_callback("on_pretrain_routine_start", set_threads)
     model.add_callback("on_train_start", set_threads)
     model.add_callback("on_train_start", record_optimizer)
     model.add_callback("on_train_end", record_end)
+    for event, fns in (callbacks or {}).items():
+        for fn in fns:
+            model.add_callback(event, fn)
     t0 = time.perf_counter()
-    model.train(
-        data=str(data_yaml),
-        project=str(partial_root),
-        name=run_dir.name,
-        exist_ok=True,
-        verbose=True,
-        **args,
-    )
+    if resume_from is not None:
+        model.train(resume=True, data=str(data_yaml))
+    else:
+        model.train(
+            data=str(data_yaml),
+            project=str(partial_root),
+            name=run_dir.name,
+            exist_ok=True,
+            verbose=True,
+            **args,
+        )
     wall = time.perf_counter() - t0
     rows = read_results_csv(partial / "results.csv")
     epochs_run = len(rows)
@@ -136,6 +195,7 @@ def train_variant(
             "python": platform.python_version(),
         }
     )
+    fp_file.unlink(missing_ok=True)
     atomic_write_json(partial / "train_info.json", info)
     move_into(partial, run_dir, last=("weights", "train_info.json"))
     return info

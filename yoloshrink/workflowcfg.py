@@ -4,14 +4,54 @@ counts, and checks across keys. Called from workflow/rules/common.smk and tested
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 
 class ConfigError(ValueError):
     """A config value that cannot work; the message names the key and the value."""
+
+
+def _key_path(path: Any) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def schema_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every schema violation of ``config`` as a message naming the key and the value.
+
+    Unknown keys get the closest valid name suggested.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    messages = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        where = _key_path(err.absolute_path)
+        if err.validator == "additionalProperties":
+            allowed = list(err.schema.get("properties", {}))
+            for key in sorted(set(err.instance) - set(allowed)):
+                near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean '{near[0]}'?" if near else f"; valid keys: {', '.join(allowed)}"
+                prefix = f"{where}." if err.absolute_path else ""
+                messages.append(f"{prefix}{key}: unknown key{hint}")
+        elif err.validator == "uniqueItems":
+            messages.append(f"{where}: {err.instance!r} holds duplicates")
+        else:
+            messages.append(f"{where}: {err.instance!r} is invalid: {err.message}")
+    return messages
+
+
+def validate_config(config: dict[str, Any], schema_file: Path) -> None:
+    """Raise ConfigError listing every violation of the schema (before any job starts)."""
+    schema = yaml.safe_load(Path(schema_file).read_text())
+    messages = schema_errors(config, schema)
+    if messages:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(messages))
 
 
 def variant_name(width: float) -> str:

@@ -15,6 +15,8 @@ from yoloshrink.bench import target_format  # noqa: E402
 # Every job inherits this process's environment: ultralytics, OpenVINO and ONNX Runtime offline.
 offline.apply()
 
+# Clear messages first (key, value, closest valid name), then Snakemake's validation fills defaults.
+workflowcfg.validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 workflowcfg.check(config, base_dir=Path(workflow.basedir))
 
