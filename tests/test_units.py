@@ -188,3 +188,9 @@ def test_default_and_csgo_configs_are_valid():
     workflowcfg.validate_config(_default_config(), SCHEMA)
     csgo = yaml.safe_load((Path(__file__).parent.parent / "config/csgo.yaml").read_text())
     workflowcfg.validate_config(csgo, SCHEMA)
+
+
+def test_canonical_params_ignore_key_order():
+    a = workflowcfg.canonical({"b": 1, "a": {"d": [1, {"y": 2, "x": 1}], "c": 3}})
+    b = workflowcfg.canonical({"a": {"c": 3, "d": [1, {"x": 1, "y": 2}]}, "b": 1})
+    assert repr(a) == repr(b) == "{'a': {'c': 3, 'd': [1, {'x': 1, 'y': 2}]}, 'b': 1}"

@@ -61,7 +61,8 @@ def snakemake(
         cwd=workdir,
         capture_output=True,
         text=True,
-        env={**os.environ},
+        # ultralytics turns TensorBoard logging off when it sees pytest: the workflow must not
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
         timeout=1500,
     )
     if check and proc.returncode != 0:
@@ -97,6 +98,9 @@ def write_config(workdir: Path, name: str, edit) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
+    reuse = os.environ.get("YOLOSHRINK_E2E_DIR")  # development only: reuse a finished tiny run
+    if reuse and (Path(reuse) / "results/benchmark.csv").exists():
+        return Path(reuse)
     workdir = make_workdir(tmp_path_factory.mktemp("e2e"))
     # the whole run happens without a network where possible: proof that nothing is fetched
     snakemake(workdir, "--configfile", ".test/config.yaml", prefix=AIRGAP)
@@ -140,7 +144,7 @@ def test_exported_models_load_and_run(run):
     for fmt in FORMATS:
         model = bench.resolve_model(
             fmt,
-            run / ("results/train/w0.125/weights/best.pt" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"),
+            run / ("results/train/w0.125/train_info.json" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"),
         )
         runner = bench.make_runner(fmt, model, threads=1)
         y = runner.to_numpy(runner.run(x))
@@ -210,19 +214,26 @@ def test_bad_width_fails_before_any_job(run):
     assert "-0.5" in out.stderr and "widths" in out.stderr
 
 
-def test_a_broken_format_gives_failed_rows_not_a_crash(run, tmp_path):
+def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp_path):
     work = tmp_path / "copy"
-    shutil.copytree(run, work, symlinks=True)  # mtimes kept: only the edited branch reruns
+    shutil.copytree(run, work, symlinks=True)  # mtimes kept: only the edited branches rerun
     cfg = write_config(work, "broken.yaml", lambda c: c["export"].update(args={"onnx": {"opset": 5}}))
+    # a training that fails: w0.125's model definition is broken (newer than its training)
+    (work / "results/models/w0.125/model.yaml").write_text("backbone: [[-1, 1, NoSuchModule, [16]]]\n")
     counts = job_counts(snakemake(work, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("export") == 2 and "train" not in counts, counts
+    assert counts.get("train") == 1 and counts.get("export") == 5, counts  # w0.125's four + w0.25's onnx
     snakemake(work, "--configfile", cfg)
     df = pd.read_csv(work / "results/benchmark.csv")
-    bad = df[df["target"] == "onnx"]
-    assert len(bad) == 2 and (bad["status"] == "failed").all()
-    assert bad["error"].str.contains("opset").all(), bad["error"].tolist()
-    assert (df[df["target"] != "onnx"]["status"] == "ok").all()
-    assert "Failed rows" in (work / "results/report/README.md").read_text()
+    assert len(df) == len(VARIANTS) * len(TARGETS)
+    narrow = df[df["variant"] == "w0.125"]
+    assert (narrow["status"] == "failed").all() and narrow["error"].str.contains("training failed").all()
+    wide = df[df["variant"] == "w0.25"]
+    onnx = wide[wide["target"] == "onnx"]
+    assert (onnx["status"] == "failed").all() and onnx["error"].str.contains("opset").all(), onnx["error"]
+    assert (wide[wide["target"] != "onnx"]["status"] == "ok").all()
+    report = (work / "results/report/README.md").read_text()
+    assert "Failed rows" in report and "training failed" in report
+    assert "w0.125" in report.split("## Variants", 1)[1].split("##", 1)[0]  # shown as missing, not dropped
 
 
 def test_killed_run_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
@@ -232,7 +243,10 @@ def test_killed_run_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
     work = tmp_path / "kill"
     shutil.copytree(run, work, symlinks=True)
     cmd = [str(SNAKEMAKE), "--cores", "2", "--configfile", ".test/config.yaml", "--forcerun", "train"]
-    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    proc = subprocess.Popen(
+        cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     partial = work / "results/train/.partial"
     deadline = time.time() + 300
     while time.time() < deadline and not list(partial.glob("*/weights/last.pt")):
@@ -249,3 +263,12 @@ def test_killed_run_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
     assert "Nothing to be done" in "".join(
         (lambda p: p.stdout + p.stderr)(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run"))
     )
+
+
+def test_html_report_is_self_contained(run):
+    snakemake(run, "--configfile", ".test/config.yaml", "--report", "results/report.html")
+    html = (run / "results/report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for name in ("training_curves.png", "accuracy_vs_latency.png", "latency.png", "predictions.png", "benchmark.csv"):
+        assert name in html, name
+    assert "Pareto front" in html  # a caption made it in

@@ -336,12 +336,15 @@ def failure(exc: BaseException, **fields: Any) -> dict[str, Any]:
 
 
 def resolve_model(fmt: str, model: Path) -> Path:
-    """The file or folder a runtime loads: ``best.pt`` itself, or the export's artefact.
+    """The file or folder a runtime loads: the training's ``best.pt``, or the export's artefact.
 
-    Raises RuntimeError carrying the export's own error when the export failed.
+    ``model`` is a training's ``train_info.json`` (pytorch) or an export folder. Raises
+    RuntimeError carrying the training's or the export's own error when that step failed.
     """
     if fmt == "pytorch":
-        return Path(model)
+        from yoloshrink.train import weights_of
+
+        return weights_of(Path(model))
     record = read_json(Path(model) / "export.json")
     if record.get("status") != "ok":
         raise RuntimeError(f"export failed: {record.get('error', 'unknown error')}")
@@ -445,7 +448,7 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
-def ultralytics_crosscheck(weights: Path, data_yaml: Path, imgsz: int, out: Path) -> None:
+def ultralytics_crosscheck(train_info: Path, data_yaml: Path, imgsz: int, out: Path) -> None:
     """ultralytics' ``benchmark()`` (its val timer, all formats it can export) on ``weights``.
 
     It exports next to the weights, so it works on a private copy. Its table goes to ``out``.
@@ -453,6 +456,9 @@ def ultralytics_crosscheck(weights: Path, data_yaml: Path, imgsz: int, out: Path
     import pandas as pd
     from ultralytics.utils.benchmarks import benchmark
 
+    from yoloshrink.train import weights_of
+
+    weights = weights_of(train_info)
     work = out.parent / ".crosscheck"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -8,6 +8,7 @@ only read the caches instead of racing to write them into the dataset folder.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -58,6 +59,8 @@ def _resolve_split(value: str | list[str], root: Path, yaml_dir: Path) -> list[P
         p = Path(item)
         if not p.is_absolute():
             candidates = [root / p, yaml_dir / p]
+            if str(item).startswith("../"):  # Roboflow: "../train/images" next to data.yaml
+                candidates += [root / str(item)[3:], yaml_dir / str(item)[3:]]
             p = next((c.resolve() for c in candidates if c.exists()), (root / p).resolve())
         out.append(p)
     return out
@@ -68,7 +71,9 @@ def load_source_yaml(path: Path) -> dict[str, Any]:
 
     Accepts ultralytics' form (``path`` + relative splits), Roboflow's (splits like
     ``../train/images`` relative to the yaml, ``valid`` as the val folder) and lists of folders.
-    Raises DatasetError naming the file and key when something is missing.
+    A ``test`` entry whose folder does not exist is dropped (Roboflow lists one even when the
+    export has no test split). Raises DatasetError naming the file and key when something is
+    missing.
     """
     path = Path(path).resolve()
     try:
@@ -93,8 +98,10 @@ def load_source_yaml(path: Path) -> dict[str, Any]:
                 raise DatasetError(f"{path}: key '{split}' is missing")
             continue
         folders = _resolve_split(raw[split], root, path.parent)
+        if split == "test" and not any(f.exists() for f in folders):
+            continue
         for folder in folders:
-            if not folder.is_dir():
+            if not folder.exists():
                 raise DatasetError(f"{path}: {split} folder {folder} does not exist")
         out[split] = [str(f) for f in folders] if len(folders) > 1 else str(folders[0])
     out["names"] = names
@@ -122,13 +129,80 @@ def build_label_caches(data: dict[str, Any], imgsz: int = 640) -> dict[str, dict
     return stats
 
 
-def prepare_dataset(source_yaml: Path, data_yaml: Path, summary_json: Path) -> dict[str, Any]:
-    """Write the canonical ``data_yaml`` and a ``summary_json`` of counts for ``source_yaml``."""
+def build_canonical(data: dict[str, Any], excluded: set[str], dest: Path) -> dict[str, Any]:
+    """Link the usable images of every split into ``dest/<split>/images`` (symlinks to the source)
+    and copy their label files to ``dest/<split>/labels``; return the data dict pointing there.
+
+    The source is never written: ultralytics' label caches land in ``dest``, and images left out
+    by validation (``excluded``) are simply not linked. Built in a sibling folder, renamed last.
+    """
+    from yoloshrink.datasets.validate import label_path, list_images
+
+    dest = Path(dest).resolve()
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    out: dict[str, Any] = {"path": str(dest)}
+    for split in SPLITS:
+        if split not in data:
+            continue
+        entries = data[split] if isinstance(data[split], list) else [data[split]]
+        for n, entry in enumerate(entries):
+            base = Path(entry) if Path(entry).is_dir() else None
+            for image in list_images(entry):
+                if image in excluded:
+                    continue
+                rel = Path(image).relative_to(base) if base else Path(Path(image).name)
+                if len(entries) > 1:
+                    rel = Path(str(n)) / rel
+                link = tmp / split / "images" / rel
+                link.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(Path(image).resolve(), link)
+                label = Path(label_path(image))
+                if label.is_file():
+                    target = (tmp / split / "labels" / rel).with_suffix(".txt")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(label, target)
+        (tmp / split / "images").mkdir(parents=True, exist_ok=True)
+        out[split] = str(dest / split / "images")
+    out["names"] = data["names"]
+    out["nc"] = data["nc"]
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)
+    return out
+
+
+def prepare_dataset(
+    source_yaml: Path,
+    data_yaml: Path,
+    summary_json: Path,
+    validation_json: Path | None = None,
+    canonical_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Write the canonical ``data_yaml`` and a ``summary_json`` of counts for ``source_yaml``.
+
+    The canonical splits live in ``canonical_dir`` (default: ``<data_yaml folder>/canonical``):
+    symlinks to the source images minus those the validation report (``validation_json``)
+    excludes, and copies of their labels. ultralytics' label caches are built there, once.
+    """
     data = load_source_yaml(source_yaml)
-    stats = build_label_caches(data)
+    excluded: set[str] = set()
+    validation: dict[str, Any] = {}
+    if validation_json is not None:
+        validation = json.loads(Path(validation_json).read_text())
+        excluded = set(validation.get("excluded", []))
+    canonical_dir = Path(canonical_dir) if canonical_dir else Path(data_yaml).parent / "canonical"
+    canonical = build_canonical(data, excluded, canonical_dir)
+    stats = build_label_caches(canonical)
     for split in ("train", "val"):
         if stats[split]["images"] == 0:
-            raise DatasetError(f"{source_yaml}: the {split} split holds no images")
-    atomic_write_json(summary_json, {"source": str(Path(source_yaml).resolve()), "splits": stats})
-    atomic_write_text(data_yaml, yaml.safe_dump(data, sort_keys=False))
-    return data
+            raise DatasetError(f"{source_yaml}: the {split} split holds no usable images")
+    summary = {
+        "source": str(Path(source_yaml).resolve()),
+        "source_path": data["path"],
+        "splits": stats,
+        "excluded_images": len(excluded),
+        "validation_policy": validation.get("policy"),
+    }
+    atomic_write_json(summary_json, summary)
+    atomic_write_text(data_yaml, yaml.safe_dump(canonical, sort_keys=False))
+    return canonical

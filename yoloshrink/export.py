@@ -74,3 +74,24 @@ def export_model(
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
     return record
+
+
+def export_job(
+    train_info: Path, fmt: str, out_dir: Path, imgsz: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The export rule: export the training's best.pt, or record why there is nothing to export."""
+    from yoloshrink.train import weights_of
+
+    try:
+        weights = weights_of(train_info)
+    except RuntimeError as exc:
+        out_dir = Path(out_dir)
+        tmp = out_dir.with_name(f".{out_dir.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        record = {"format": fmt, "imgsz": int(imgsz), "status": "failed", "error": str(exc)}
+        atomic_write_json(tmp / "export.json", record)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        os.replace(tmp, out_dir)
+        return record
+    return export_model(weights, fmt, out_dir, imgsz, extra)

@@ -247,6 +247,8 @@ def plot_size(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: di
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None or x is pd.NA:
+        return "–"
     if isinstance(x, float):
         return "–" if math.isnan(x) else f"{x:.{digits}f}"
     return str(x)
@@ -267,20 +269,25 @@ def variant_table(
     rows = []
     for v in variants:
         s, i = summaries.get(v, {}), infos.get(v)
-        m = (i or {}).get("final_metrics", {})
+        if i is None or i.get("status", "ok") != "ok":
+            why = "missing" if i is None else f"training failed: {i.get('error', '?')}"
+            rows.append({"variant": v, "parameters": s.get("parameters", math.nan), "status": why})
+            continue
+        m = i.get("final_metrics", {})
         rows.append(
             {
                 "variant": v,
                 "parameters": s.get("parameters", math.nan),
                 "GFLOPs@640": s.get("gflops_640", math.nan),
-                "epochs run": i["epochs_run"] if i else "missing",
-                "best epoch": i.get("best_epoch", math.nan) if i else "missing",
+                "epochs run": i["epochs_run"],
+                "best epoch": i.get("best_epoch", math.nan),
                 "P": m.get("metrics/precision(B)", math.nan),
                 "R": m.get("metrics/recall(B)", math.nan),
                 "mAP50": m.get("metrics/mAP50(B)", math.nan),
                 "mAP50-95": m.get("metrics/mAP50-95(B)", math.nan),
-                "train s": i.get("wall_seconds", math.nan) if i else math.nan,
-                "optimizer": f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}" if i else "missing",
+                "train s": i.get("wall_seconds", math.nan),
+                "optimizer": f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}",
+                "status": "ok",
             }
         )
     return pd.DataFrame(rows)
@@ -323,15 +330,15 @@ def reference_table(ref: dict[str, Any]) -> pd.DataFrame:
 def build_report(
     csv: Path,
     variants: list[str],
-    results: list[Path],
     infos: list[Path],
     summaries: list[Path],
     out_dir: Path,
-    weights: list[Path] | None = None,
     val_images: list[Path] | None = None,
     imgsz: int = 640,
     reference: Path | None = None,
     environment: Path | None = None,
+    card: Path | None = None,
+    excluded: Path | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
 
@@ -340,15 +347,16 @@ def build_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     df = pd.read_csv(csv)
     colors = variant_colors(variants)
-    curves = {v: read_results_csv(p) for v, p in zip(variants, results, strict=True) if p.exists()}
     info = {v: read_json(p) for v, p in zip(variants, infos, strict=True) if p.exists()}
+    runs = {v: Path(p).parent for v, p in zip(variants, infos, strict=True)}
+    curves = {v: read_results_csv(runs[v] / "results.csv") for v in info if info[v].get("status", "ok") == "ok"}
     summ = {v: read_json(p) for v, p in zip(variants, summaries, strict=True) if p.exists()}
     plot_training_curves(curves, info, colors, out_dir / "training_curves.png")
     ref = yaml.safe_load(reference.read_text()) if reference else None
     plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png", ref)
     plot_latency(df, summ, colors, out_dir / "latency.png")
     plot_size(df, summ, colors, out_dir / "size.png")
-    trained = {v: p for v, p in zip(variants, weights or [], strict=False) if p.exists()}
+    trained = {v: runs[v] / "weights" / "best.pt" for v in curves}
     if val_images:
         plot_predictions(trained, val_images, imgsz, colors, out_dir / "predictions.png")
     bench_cols = [
@@ -396,6 +404,14 @@ def build_report(
         "![predictions](predictions.png)",
         "",
     ]
+    if card and card.exists():
+        from yoloshrink.datasets.card import card_markdown
+
+        lines += ["## Dataset", "", card_markdown(read_json(card)), "", "![dataset card](../dataset/card.png)", ""]
+        left_out = pd.read_csv(excluded) if excluded and excluded.exists() and excluded.stat().st_size else None
+        if left_out is not None and len(left_out):
+            lines += [f"{len(left_out)} files were flagged by validation (`results/dataset/excluded.csv`):", ""]
+            lines += [markdown_table(left_out.head(20)), ""]
     if ref:
         lines += [
             "## The original experiment (reference)",

@@ -70,7 +70,7 @@ def environment_id(environment: Path) -> str:
 def build_table(
     accuracy: list[Path],
     latency: list[Path],
-    weights: list[Path],
+    trainings: list[Path],
     exports: list[Path],
     summaries: list[Path],
     peak: Path,
@@ -81,7 +81,7 @@ def build_table(
     """Join accuracy, latency, export and size records into the benchmark table.
 
     Layout assumed (the workflow's): ``results/benchmark/<variant>/<target>/{accuracy,latency_t<N>}.json``,
-    ``results/export/<variant>/<format>/export.json``, ``results/train/<variant>/weights/best.pt``,
+    ``results/export/<variant>/<format>/export.json``, ``results/train/<variant>/train_info.json``,
     ``results/models/<variant>/summary.json``. The first variant (config order) is the baseline
     of the ``speedup`` column.
     """
@@ -94,9 +94,14 @@ def build_table(
         if rec.get("status") == "ok":
             rec["size_bytes"] = path_size(Path(p) / rec["artefact"])
         export_rec[(variant, fmt)] = rec
-    for p in weights:
-        variant = Path(p).parts[-3]
-        export_rec[(variant, "pytorch")] = {"status": "ok", "size_bytes": Path(p).stat().st_size}
+    for p in trainings:
+        variant = Path(p).parts[-2]
+        info = read_json(p)
+        best = Path(p).parent / "weights" / "best.pt"
+        if info.get("status", "ok") == "ok":
+            export_rec[(variant, "pytorch")] = {"status": "ok", "size_bytes": best.stat().st_size}
+        else:
+            export_rec[(variant, "pytorch")] = {"status": "failed", "error": f"training failed: {info.get('error')}"}
     acc = {_parts(Path(p), 2): read_json(p) for p in accuracy}
     env = environment_id(environment)
     peaks = read_json(peak)["peaks"]

@@ -82,7 +82,7 @@ def resumable_checkpoint(partial: Path, print_: Any = print) -> Path | None:
         import torch
 
         ckpt = torch.load(last, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - a checkpoint cut off mid-write: start over
+    except Exception as exc:
         print_(f"cannot resume from {last}: {type(exc).__name__}: {exc}")
         return None
     if ckpt.get("epoch", -1) < 0 or ckpt.get("optimizer") is None:
@@ -117,7 +117,7 @@ def train_variant(
     partial = partial_root / run_dir.name
     torch.set_num_threads(threads)
     args = train_arguments(settings)
-    info: dict[str, Any] = {"torch_threads": threads, "resumed_from_epoch": None}
+    info: dict[str, Any] = {"status": "ok", "torch_threads": threads, "resumed_from_epoch": None}
     print_ = print
     fp = fingerprint(model_yaml, data_yaml, args)
     fp_file = partial / "fingerprint.json"
@@ -199,3 +199,35 @@ def train_variant(
     atomic_write_json(partial / "train_info.json", info)
     move_into(partial, run_dir, last=("weights", "train_info.json"))
     return info
+
+
+def train_job(
+    model_yaml: Path, data_yaml: Path, info_json: Path, settings: dict[str, Any], threads: int
+) -> dict[str, Any]:
+    """The train rule: train into ``info_json``'s folder; a failure becomes a ``failed`` record.
+
+    ``KeyboardInterrupt``/``SystemExit`` (a job being stopped) are not failures of the
+    training and propagate, leaving the interrupted run resumable.
+    """
+    try:
+        return train_variant(model_yaml, data_yaml, Path(info_json).parent, settings, threads)
+    except Exception as exc:
+        import traceback
+
+        info = {
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}".strip(),
+            "traceback": traceback.format_exc(limit=8),
+            "train_args": train_arguments(settings),
+        }
+        traceback.print_exc()
+        atomic_write_json(info_json, info)
+        return info
+
+
+def weights_of(info_json: Path) -> Path:
+    """``best.pt`` of a finished training; RuntimeError with the training's error if it failed."""
+    info = read_json(info_json)
+    if info.get("status", "ok") != "ok":
+        raise RuntimeError(f"training failed: {info.get('error', 'unknown error')}")
+    return Path(info_json).parent / "weights" / "best.pt"

@@ -54,6 +54,20 @@ def validate_config(config: dict[str, Any], schema_file: Path) -> None:
         raise ConfigError("invalid config:\n  " + "\n  ".join(messages))
 
 
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted, recursively.
+
+    Snakemake decides whether params changed by comparing their printed form, so a dict param
+    must not depend on the order of keys in a YAML file: reordering a config section (or a
+    tool that rewrites the file sorted) would otherwise retrain everything.
+    """
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
 def variant_name(width: float) -> str:
     """Readable, stable name of a width variant: 0.25 -> "w0.25", 0.125 -> "w0.125"."""
     return f"w{width:g}"
@@ -93,23 +107,60 @@ def bench_targets(config: dict[str, Any]) -> list[str]:
 
 
 def dataset_yaml(config: dict[str, Any]) -> str:
-    """The data.yaml the canonical dataset is made from, for the configured source."""
+    """The data.yaml the canonical dataset is made from, for the configured source.
+
+    builtin: the generated set; folder: ``dataset.path``; zip and roboflow:
+    ``resources/datasets/<name>/data.yaml``, the folder the source is unpacked to.
+    """
     ds = config["dataset"]
     if ds["source"] == "builtin":
         return "resources/datasets/builtin/data.yaml"
+    if ds["source"] in ("zip", "roboflow"):
+        from yoloshrink.datasets.sources import dataset_name
+
+        return f"resources/datasets/{dataset_name(ds)}/data.yaml"
     return ds["path"]
 
 
 def check(config: dict[str, Any], base_dir: Path) -> None:
     """Checks across keys, after schema validation; raises ConfigError naming the key."""
     ds = config["dataset"]
-    if ds["source"] == "folder":
+    source = ds["source"]
+    if source in ("folder", "zip"):
         if not ds.get("path"):
-            raise ConfigError("dataset.path: required when dataset.source is 'folder'")
+            raise ConfigError(f"dataset.path: required when dataset.source is {source!r}")
         path = Path(ds["path"])
+        expected = "a data.yaml" if source == "folder" else "a .zip export"
         if not path.is_file():
-            raise ConfigError(f"dataset.path: {ds['path']!r} is not a file (expected a data.yaml)")
+            raise ConfigError(f"dataset.path: {ds['path']!r} is not a file (expected {expected})")
+    if source == "roboflow":
+        rf = ds.get("roboflow") or {}
+        missing = [k for k in ("workspace", "project", "version") if not rf.get(k)]
+        if missing:
+            raise ConfigError(f"dataset.roboflow: {', '.join(missing)} required when dataset.source is 'roboflow'")
+    if source in ("zip", "roboflow"):
+        from yoloshrink.datasets.sources import dataset_name
+
+        if dataset_name(ds) == "builtin":
+            raise ConfigError("dataset.name: 'builtin' is reserved for the generated dataset")
     variants(config)
+
+
+def failed_trainings(variants: list[str], train_dir: Path = Path("results/train")) -> dict[str, str]:
+    """Variants whose recorded training failed: name -> error (these are not retried by themselves)."""
+    import json
+
+    out = {}
+    for v in variants:
+        info = Path(train_dir) / v / "train_info.json"
+        if info.exists():
+            try:
+                rec = json.loads(info.read_text())
+            except (OSError, ValueError):
+                continue
+            if rec.get("status", "ok") != "ok":
+                out[v] = rec.get("error", "unknown error")
+    return out
 
 
 def re_escape(name: str) -> str:

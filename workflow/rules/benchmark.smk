@@ -37,10 +37,18 @@ rule latency:
         bench_lock=1,
     params:
         imgsz=config["export"]["imgsz"],
-        timing={
-            k: config["benchmark"][k]
-            for k in ("warmup", "min_runs", "min_seconds", "max_runs", "e2e_images")
-        },
+        timing=workflowcfg.canonical(
+            {
+                k: config["benchmark"][k]
+                for k in (
+                    "warmup",
+                    "min_runs",
+                    "min_seconds",
+                    "max_runs",
+                    "e2e_images",
+                )
+            }
+        ),
     script:
         "../scripts/latency.py"
 
@@ -97,7 +105,7 @@ rule benchmark_table:
             threads=BENCH_THREADS,
         ),
         exports=expand("results/export/{variant}/{fmt}", variant=VARIANTS, fmt=FORMATS),
-        weights=expand("results/train/{variant}/weights/best.pt", variant=VARIANTS),
+        trainings=expand("results/train/{variant}/train_info.json", variant=VARIANTS),
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
         peak="results/benchmark/peak.json",
         environment="results/benchmark/environment.json",
@@ -121,7 +129,7 @@ rule benchmark_table:
 rule ultralytics_crosscheck:
     """Optional (benchmark.crosscheck): ultralytics' own benchmark() on the same model and data."""
     input:
-        weights="results/train/{variant}/weights/best.pt",
+        training="results/train/{variant}/train_info.json",
         data="results/dataset/data.yaml",
     output:
         "results/benchmark/{variant}/ultralytics_benchmark.csv",

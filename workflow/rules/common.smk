@@ -10,13 +10,16 @@ min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir)))
 from yoloshrink import offline, workflowcfg  # noqa: E402
+from yoloshrink import cluster  # noqa: E402
 from yoloshrink.bench import target_format  # noqa: E402
 
 # Every job inherits this process's environment: ultralytics, OpenVINO and ONNX Runtime offline.
 offline.apply()
 
 # Clear messages first (key, value, closest valid name), then Snakemake's validation fills defaults.
-workflowcfg.validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+workflowcfg.validate_config(
+    config, workflow.source_path("../schemas/config.schema.yaml")
+)
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 workflowcfg.check(config, base_dir=Path(workflow.basedir))
 
@@ -26,6 +29,13 @@ TARGETS = workflowcfg.bench_targets(
     config
 )  # benchmark rows: pytorch, formats, openvino-f32
 BENCH_THREADS = workflowcfg.bench_threads(config)
+
+for _variant, _error in workflowcfg.failed_trainings(list(VARIANTS)).items():
+    print(
+        f"NOTE: the training of {_variant} failed earlier ({_error}); its rows are 'failed'. "
+        f"To retry it: snakemake --forcerun results/train/{_variant}/train_info.json",
+        file=sys.stderr,
+    )
 
 
 wildcard_constraints:
@@ -41,10 +51,10 @@ def variant_param(key):
 
 
 def model_for_target(wildcards):
-    """The model a benchmark job reads: best.pt for PyTorch, the export folder otherwise."""
+    """The model a benchmark job reads: the training (its best.pt) for PyTorch, else the export."""
     fmt = target_format(wildcards.target)
     if fmt == "pytorch":
-        return f"results/train/{wildcards.variant}/weights/best.pt"
+        return f"results/train/{wildcards.variant}/train_info.json"
     return f"results/export/{wildcards.variant}/{fmt}"
 
 
@@ -55,3 +65,8 @@ def optional_targets():
             "results/benchmark/{variant}/ultralytics_benchmark.csv", variant=VARIANTS
         )
     return []
+
+
+onstart:
+    # On SLURM: one sinfo call checks every partition, GPU and node feature the profile asks for.
+    cluster.check_workflow(workflow)

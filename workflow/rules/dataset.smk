@@ -1,6 +1,15 @@
-# Stage 1: the dataset. The built-in set is generated; any source ends as one canonical
-# data.yaml with absolute paths, and ultralytics' label caches are built once, here, so that
-# parallel trainings only read them.
+# Stage 1: the dataset. The built-in set is generated, a zip is unpacked, a Roboflow version is
+# downloaded (each into resources/datasets/<name>/), a folder is used in place. The source is
+# validated (results/dataset/validation.json; strict stops, lenient leaves bad images out) and
+# the canonical data.yaml (absolute paths) is written over a linked copy of the usable images,
+# where ultralytics' label caches are built once, so that parallel trainings only read them.
+# Caching: zip by content (sha256 param, mtime ignored), roboflow by workspace/project/version/
+# format (params and folder name); see docs/datasets.md.
+
+from yoloshrink.datasets import sources as dataset_sources  # noqa: E402
+
+DATASET = config["dataset"]
+SOURCE_YAML = workflowcfg.dataset_yaml(config)
 
 
 rule builtin_dataset:
@@ -11,20 +20,97 @@ rule builtin_dataset:
     conda:
         "../../envs/dataset.yaml"
     params:
-        settings=config["dataset"]["builtin"],
+        settings=workflowcfg.canonical(config["dataset"]["builtin"]),
     script:
         "../scripts/builtin_dataset.py"
 
 
+if DATASET["source"] == "zip":
+
+    rule unpack_zip:
+        input:
+            # content, not mtime, decides: the sha256 param reruns this on a changed zip
+            ancient(DATASET["path"]),
+        output:
+            SOURCE_YAML,
+        log:
+            "logs/dataset/unpack_zip.log",
+        conda:
+            "../../envs/dataset.yaml"
+        params:
+            sha256=dataset_sources.cached_sha256(
+                DATASET["path"], "resources/datasets/.sha256-cache.json"
+            ),
+        script:
+            "../scripts/unpack_zip.py"
+
+
+if DATASET["source"] == "roboflow":
+
+    rule fetch_roboflow:
+        output:
+            SOURCE_YAML,
+        log:
+            "logs/dataset/fetch_roboflow.log",
+        conda:
+            "../../envs/dataset.yaml"
+        params:
+            # the API key is read by the job from ROBOFLOW_API_KEY, never a param (params are
+            # recorded in .snakemake/metadata); max_unpacked_mb is read from the config by the
+            # script, so raising the limit re-downloads nothing
+            workspace=DATASET.get("roboflow", {}).get("workspace"),
+            project=DATASET.get("roboflow", {}).get("project"),
+            version=DATASET.get("roboflow", {}).get("version"),
+            format=DATASET.get("roboflow", {}).get("format", "yolov8"),
+        script:
+            "../scripts/fetch_roboflow.py"
+
+
+rule validate_dataset:
+    input:
+        SOURCE_YAML,
+    output:
+        report="results/dataset/validation.json",
+        excluded="results/dataset/excluded.csv",
+    log:
+        "logs/dataset/validate.log",
+    conda:
+        "../../envs/dataset.yaml"
+    params:
+        policy=DATASET["validation"],
+    script:
+        "../scripts/validate_dataset.py"
+
+
 rule prepare_dataset:
     input:
-        workflowcfg.dataset_yaml(config),
+        source=SOURCE_YAML,
+        validation="results/dataset/validation.json",
     output:
         data="results/dataset/data.yaml",
         summary="results/dataset/summary.json",
+        canonical=directory("results/dataset/canonical"),
     log:
         "logs/dataset/prepare.log",
     conda:
         "../../envs/dataset.yaml"
     script:
         "../scripts/prepare_dataset.py"
+
+
+rule dataset_card:
+    input:
+        data="results/dataset/data.yaml",
+    output:
+        card="results/dataset/card.json",
+        figure=report(
+            "results/dataset/card.png",
+            caption="../report/dataset_card.rst",
+            category="Dataset",
+        ),
+    log:
+        "logs/dataset/card.log",
+    conda:
+        "../../envs/dataset.yaml"
+    script:
+        "../scripts/dataset_card.py"

@@ -3,7 +3,7 @@
 
 rule export:
     input:
-        "results/train/{variant}/weights/best.pt",
+        "results/train/{variant}/train_info.json",
     output:
         directory("results/export/{variant}/{fmt}"),
     log:
@@ -15,6 +15,8 @@ rule export:
     threads: 2
     params:
         imgsz=config["export"]["imgsz"],
-        args=lambda wildcards: config["export"]["args"].get(wildcards.fmt, {}),
+        args=lambda wildcards: workflowcfg.canonical(
+            config["export"]["args"].get(wildcards.fmt, {})
+        ),
     script:
         "../scripts/export.py"

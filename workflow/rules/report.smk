@@ -5,12 +5,12 @@
 rule report:
     input:
         csv="results/benchmark.csv",
-        results=expand("results/train/{variant}/results.csv", variant=VARIANTS),
         infos=expand("results/train/{variant}/train_info.json", variant=VARIANTS),
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
-        weights=expand("results/train/{variant}/weights/best.pt", variant=VARIANTS),
         data="results/dataset/data.yaml",
         environment="results/benchmark/environment.json",
+        card="results/dataset/card.json",
+        excluded="results/dataset/excluded.csv",
         reference=workflow.source_path("../report/original_experiment.yaml"),
     output:
         readme="results/report/README.md",

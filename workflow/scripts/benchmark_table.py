@@ -13,7 +13,7 @@ from yoloshrink.table import build_table, write_csv
 table = build_table(
     accuracy=[Path(p) for p in snakemake.input.accuracy],
     latency=[Path(p) for p in snakemake.input.latency],
-    weights=[Path(p) for p in snakemake.input.weights],
+    trainings=[Path(p) for p in snakemake.input.trainings],
     exports=[Path(p) for p in snakemake.input.exports],
     summaries=[Path(p) for p in snakemake.input.summaries],
     peak=Path(snakemake.input.peak),

@@ -11,7 +11,7 @@ redirect_output(snakemake.log[0])
 from yoloshrink.bench import ultralytics_crosscheck
 
 ultralytics_crosscheck(
-    Path(snakemake.input.weights),
+    Path(snakemake.input.training),
     Path(snakemake.input.data),
     snakemake.params.imgsz,
     Path(snakemake.output[0]),

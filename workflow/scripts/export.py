@@ -10,10 +10,10 @@ redirect_output(snakemake.log[0])
 
 import torch
 
-from yoloshrink.export import export_model
+from yoloshrink.export import export_job
 
 torch.set_num_threads(snakemake.threads)
-record = export_model(
+record = export_job(
     Path(snakemake.input[0]),
     snakemake.wildcards.fmt,
     Path(snakemake.output[0]),

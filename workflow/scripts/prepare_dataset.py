@@ -1,4 +1,5 @@
-"""Canonical data.yaml and label caches for any source (logic in yoloshrink.data)."""
+"""Canonical data.yaml and label caches for any source, without the images validation excluded
+(logic in yoloshrink.data)."""
 
 from pathlib import Path
 
@@ -10,4 +11,10 @@ redirect_output(snakemake.log[0])
 
 from yoloshrink.data import prepare_dataset
 
-prepare_dataset(Path(snakemake.input[0]), Path(snakemake.output.data), Path(snakemake.output.summary))
+prepare_dataset(
+    Path(snakemake.input.source),
+    Path(snakemake.output.data),
+    Path(snakemake.output.summary),
+    validation_json=Path(snakemake.input.validation),
+    canonical_dir=Path(snakemake.output.canonical),
+)

@@ -15,13 +15,13 @@ images = sorted(p for p in val_images_dir(Path(snakemake.input.data)).iterdir() 
 build_report(
     csv=Path(snakemake.input.csv),
     variants=list(snakemake.params.variants),
-    results=[Path(p) for p in snakemake.input.results],
     infos=[Path(p) for p in snakemake.input.infos],
     summaries=[Path(p) for p in snakemake.input.summaries],
     out_dir=Path(snakemake.output.readme).parent,
-    weights=[Path(p) for p in snakemake.input.weights],
     val_images=images[: snakemake.params.n_images],
     imgsz=snakemake.params.imgsz,
     reference=Path(snakemake.input.reference),
     environment=Path(snakemake.input.environment),
+    card=Path(snakemake.input.card),
+    excluded=Path(snakemake.input.excluded),
 )

@@ -8,12 +8,16 @@ from yoloshrink.logutil import redirect_output
 offline.apply()
 redirect_output(snakemake.log[0])
 
-from yoloshrink.train import train_variant
+from yoloshrink.gpu import training_device
+from yoloshrink.train import train_job
 
-train_variant(
+settings = dict(snakemake.params.settings)
+# a GPU of its own per job (lock files), or SLURM's allocation; "cpu" stays "cpu"
+settings["device"] = training_device(settings.get("device", "cpu"), Path(".snakemake/gpu-locks"))
+train_job(
     model_yaml=Path(snakemake.input.model),
     data_yaml=Path(snakemake.input.data),
-    run_dir=Path(snakemake.output.best).parent.parent,
-    settings=dict(snakemake.params.settings),
+    info_json=Path(snakemake.output[0]),
+    settings=settings,
     threads=snakemake.threads,
 )

@@ -1,0 +1,77 @@
+"""A training killed mid-way (SIGTERM, as SLURM sends at a time limit) resumes, not restarts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from yoloshrink import data, model, train
+from yoloshrink.datasets.synthetic import generate_dataset
+
+SETTINGS = {
+    "epochs": 3,
+    "imgsz": 64,
+    "batch": 8,
+    "nbs": 8,
+    "workers": 0,
+    "seed": 0,
+    "warmup_epochs": 0,
+    "close_mosaic": 0,
+    "plots": False,
+    "device": "cpu",
+}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("resume")
+    generate_dataset(root / "ds", n_train=16, n_val=8, seed=1, image_size=(160, 120))
+    data_yaml = root / "data.yaml"
+    data.prepare_dataset(root / "ds" / "data.yaml", data_yaml, root / "summary.json")
+    model_yaml = root / "model.yaml"
+    model.write_variant_yaml(model_yaml, model.variant_yaml(0.125, 0.33, 1024, nc=2))
+    return {"root": root, "data": data_yaml, "model": model_yaml}
+
+
+def test_sigterm_after_first_epoch_then_rerun_resumes_at_epoch_2(setup):
+    run_dir = setup["root"] / "train" / "w0.125"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from yoloshrink import offline
+        offline.apply()
+        from yoloshrink.train import train_variant
+        kill = lambda trainer: os.kill(os.getpid(), signal.SIGTERM)  # right after last.pt is saved
+        train_variant({str(setup["model"])!r}, {str(setup["data"])!r}, {str(run_dir)!r},
+                      {SETTINGS!r}, threads=1, callbacks={{"on_model_save": [kill]}})
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -15, proc.stderr[-3000:]  # killed by SIGTERM
+    partial = run_dir.parent / ".partial" / run_dir.name
+    assert (partial / "weights" / "last.pt").exists()
+    assert not run_dir.exists(), "an interrupted training must not look complete"
+    rows = train.read_results_csv(partial / "results.csv")
+    assert len(rows) == 1
+
+    info = train.train_variant(setup["model"], setup["data"], run_dir, SETTINGS, threads=1)
+    assert info["resumed_from_epoch"] == 2
+    rows = train.read_results_csv(run_dir / "results.csv")
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert (run_dir / "weights" / "best.pt").stat().st_size > 100_000
+    assert info["epochs_run"] == 3 and info["optimizer_resolved"] == "AdamW"
+    assert not partial.exists()
+
+
+def test_changed_settings_start_over(setup):
+    run_dir = setup["root"] / "train2" / "w0.125"
+    partial = run_dir.parent / ".partial" / run_dir.name
+    (partial / "weights").mkdir(parents=True)
+    (partial / "fingerprint.json").write_text('{"fingerprint": "something else"}')
+    (partial / "weights" / "last.pt").write_bytes(b"not a checkpoint")
+    info = train.train_variant(setup["model"], setup["data"], run_dir, {**SETTINGS, "epochs": 1}, threads=1)
+    assert info["resumed_from_epoch"] is None and info["epochs_run"] == 1

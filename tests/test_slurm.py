@@ -1,0 +1,274 @@
+"""The SLURM profile on a real (single-node, throw-away) SLURM: same results as a local run.
+
+A module fixture installs Debian's slurmctld/slurmd/slurm-client/munge if missing, writes
+/etc/slurm/slurm.conf from tests/slurm/slurm.conf.in (one node `debug` partition, 8 declared
+CPUs, 64 GB, one fake GPU on /dev/fakegpu0, node feature `bench_cpu`), starts munged,
+slurmctld and slurmd (tests/slurm/cluster.sh), and stops them afterwards, also on failure.
+
+Then the same targets (both model summaries, the training of w0.125, its ONNX export and
+latency) run twice, at the same time: through profiles/slurm, unchanged
+except for partition names given through its environment variables, and with the local
+executor. Needs root; skipped otherwise, or where apt cannot install SLURM, or where a SLURM is
+already configured on the machine (it is never touched).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_workflow import job_counts, make_workdir
+from yoloshrink import cluster
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+CLUSTER_SH = REPO / "tests/slurm/cluster.sh"
+
+# Every kind of job the profile places differently: CPU partition (dataset, model, export), GPU
+# (train), one node type + exclusive (latency; machine_peak and crosscheck get the same
+# settings but would add a serialised exclusive job to the test's time).
+TARGETS = [
+    "results/models/w0.25/summary.json",
+    "results/models/w0.125/summary.json",
+    "results/train/w0.125/train_info.json",
+    "results/benchmark/w0.125/onnx/latency_t1.json",
+]
+RULES = {"builtin_dataset", "prepare_dataset", "model_yaml", "train", "export", "latency"}
+# results.csv columns that must match exactly between the runs, with every metrics/ and val/
+# column (CPU training with seed 0 is bit-reproducible at this size: measured, twice)
+TRAIN_COLUMNS = ["epoch", "train/box_loss", "train/cls_loss", "train/dfl_loss", "lr/pg0", "lr/pg1", "lr/pg2"]
+SLURM_ENV = {
+    "YOLOSHRINK_SLURM_CPU_PARTITION": "debug",
+    "YOLOSHRINK_SLURM_GPU_PARTITION": "debug",
+    # YOLOSHRINK_SLURM_BENCH_CONSTRAINT keeps its default `bench_cpu`: the test node has it
+}
+SLURM_ARGS = [
+    "--profile",
+    "profiles/slurm",
+    "--slurm-status-command",
+    "squeue",  # no slurmdbd here, so no sacct
+    "--slurm-no-account",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--jobs",
+    "2",  # 2 real cores
+    "--latency-wait",
+    "5",
+]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slurm]
+
+
+def _sh(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLUSTER_SH), *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    """A running single-node SLURM for this module; every daemon it started is stopped after."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: installs SLURM with apt and starts slurmctld/slurmd/munged")
+    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
+        pytest.skip("SLURM is not installed and there is no apt-get to install it")
+    configured = Path("/etc/slurm/slurm.conf").exists() and shutil.which("sinfo")
+    if configured and subprocess.run(["sinfo"], capture_output=True, timeout=30).returncode == 0:
+        pytest.skip("a SLURM is already configured and running on this machine; not touching it")
+    t0 = time.monotonic()
+    proc = _sh("install", timeout=600)
+    if proc.returncode != 0:
+        pytest.skip(f"apt-get could not install SLURM: {(proc.stdout + proc.stderr)[-1500:]}")
+    env = {"YOLOSHRINK_SLURM_STATE": str(tmp_path_factory.mktemp("slurm-state"))}
+    try:
+        proc = _sh("start", env=env, timeout=120)
+        assert proc.returncode == 0, f"SLURM did not start:\n{proc.stdout}\n{proc.stderr}"
+        print(f"SLURM installed and up in {time.monotonic() - t0:.0f} s")
+        yield env
+    finally:
+        stop = _sh("stop", env=env, timeout=120)
+        assert stop.returncode == 0, stop.stderr
+
+
+def _run(workdir: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    log = open(workdir / "snakemake.out", "w")  # noqa: SIM115 (closed with the process)
+    return subprocess.Popen(
+        [
+            str(SNAKEMAKE),
+            *TARGETS,
+            *args,
+            "--configfile",
+            ".test/config.yaml",
+        ],  # targets first: --configfile takes several
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+def _jobs() -> list[dict[str, str]]:
+    """Every job slurmctld remembers (MinJobAge=600), as scontrol's key=value fields."""
+    out = subprocess.run(["scontrol", "show", "job", "-o"], capture_output=True, text=True, check=True).stdout
+    return [dict(re.findall(r"(\w+)=(\S*)", line)) for line in out.splitlines() if line.strip()]
+
+
+def _files(root: Path) -> set[str]:
+    """Files under results/, with the time/host/pid-stamped TensorBoard event name normalised."""
+    return {
+        re.sub(r"events\.out\.tfevents\..*", "events.out.tfevents.*", str(p.relative_to(root)))
+        for p in (root / "results").rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(slurm, tmp_path_factory):
+    """(slurm workdir, local workdir, seconds): both runs of TARGETS, side by side."""
+    base = tmp_path_factory.mktemp("slurm-e2e")
+    on_slurm, local = make_workdir(base / "slurm"), make_workdir(base / "local")
+    t0 = time.monotonic()
+    procs = {
+        "slurm": (on_slurm, _run(on_slurm, SLURM_ARGS, SLURM_ENV)),
+        "local": (local, _run(local, ["--cores", "2"], {})),
+    }
+    try:
+        for name, (work, proc) in procs.items():
+            rc = proc.wait(timeout=900)
+            assert rc == 0, f"{name} run failed:\n{(work / 'snakemake.out').read_text()[-6000:]}"
+    finally:
+        for _, proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=60)
+    return on_slurm, local, time.monotonic() - t0
+
+
+def test_every_job_ran_on_slurm_where_the_profile_puts_it(runs):
+    on_slurm, _, seconds = runs
+    print(f"both runs took {seconds:.0f} s")
+    jobs = [j for j in _jobs() if j.get("WorkDir") == str(on_slurm)]
+    by_rule: dict[str, list[dict[str, str]]] = {}
+    for job in jobs:
+        rule = re.sub(r"_wildcards_.*", "", job["Comment"]).removeprefix("rule_")
+        by_rule.setdefault(rule, []).append(job)
+    # every job of the run went through SLURM: the same rules, as often, as the local run's jobs
+    local_counts = job_counts((runs[1] / "snakemake.out").read_text())
+    assert set(by_rule) >= RULES, sorted(by_rule)
+    assert {r: len(js) for r, js in by_rule.items()} == local_counts, local_counts
+    assert len(by_rule["model_yaml"]) == 2
+    for rule, rule_jobs in by_rule.items():
+        for job in rule_jobs:
+            assert job["JobState"] == "COMPLETED", (rule, job["JobState"])
+            assert job["Partition"] == "debug", (rule, job["Partition"])
+    (train,) = by_rule["train"]
+    assert train.get("TresPerJob") == "gres:gpu:1", train  # profile: gpu: 1 -> --gpus=1
+    assert train.get("CpusPerTres") == "gres:gpu:8", train  # cpus_per_gpu: 8
+    assert train["MinMemoryNode"] == "48000M", train
+    (job,) = by_rule["latency"]
+    assert job["Features"] == "bench_cpu", job  # constraint: one node type
+    assert job["OverSubscribe"] == "NO", job  # slurm_extra: --exclusive
+    for rule in ("builtin_dataset", "prepare_dataset", "model_yaml", "export"):
+        assert all(j["Features"] == "(null)" and j["OverSubscribe"] != "NO" for j in by_rule[rule]), rule
+
+
+def test_slurm_and_local_runs_produce_the_same_files(runs):
+    on_slurm, local, _ = runs
+    files = _files(on_slurm)
+    assert files == _files(local)
+    assert {*TARGETS, "results/train/w0.125/weights/best.pt", "results/train/w0.125/results.csv"} <= files
+
+
+def test_same_model_summaries_and_training(runs):
+    on_slurm, local, _ = runs
+    for v in ("w0.25", "w0.125"):
+        a, b = (json.loads((w / f"results/models/{v}/summary.json").read_text()) for w in (on_slurm, local))
+        assert a == b and a["parameters"] > 0, v
+    rows = []
+    for w in (on_slurm, local):
+        with open(w / "results/train/w0.125/results.csv") as f:
+            rows.append([{k.strip(): v.strip() for k, v in r.items()} for r in csv.DictReader(f)])
+    assert len(rows[0]) == len(rows[1]) == 1  # 1 epoch
+    for col in TRAIN_COLUMNS + [c for c in rows[0][0] if c.startswith(("metrics/", "val/"))]:
+        assert [r[col] for r in rows[0]] == [r[col] for r in rows[1]], col
+    # at 64 px and one epoch no box is matched (box/dfl losses and mAP are 0): the class losses
+    # and learning rates carry the comparison
+    assert float(rows[0][0]["train/cls_loss"]) > 0 and float(rows[0][0]["val/cls_loss"]) > 0
+    infos = [json.loads((w / "results/train/w0.125/train_info.json").read_text()) for w in (on_slurm, local)]
+    for key in ("optimizer_resolved", "lr0_resolved", "best_epoch", "torch_threads_at_start"):
+        if key in infos[0]:
+            assert infos[0][key] == infos[1][key], key
+    lat = [json.loads((w / "results/benchmark/w0.125/onnx/latency_t1.json").read_text()) for w in (on_slurm, local)]
+    assert set(lat[0]) == set(lat[1])  # timings differ; the record's shape does not
+
+
+def test_cluster_check_reads_the_real_sinfo(slurm):
+    parts = cluster.query_sinfo()
+    assert set(parts) == {"debug"} and parts["debug"].default and parts["debug"].has_gpus
+    good = [cluster.JobRequest("train", "debug", 1), cluster.JobRequest("latency", "debug", 0, "bench_cpu")]
+    assert cluster.check_requests(good, parts) == []
+    # the profile's placeholders, unset: every problem is named before any job is submitted
+    bad = [cluster.JobRequest("train", "gpu", 1), cluster.JobRequest("latency", "debug", 0, "icelake")]
+    problems = cluster.check_requests(bad, parts)
+    assert any("'gpu' does not exist" in p for p in problems) and any("'icelake'" in p for p in problems)
+
+
+def test_unknown_partition_fails_at_once_naming_it(slurm, tmp_path):
+    """Without the pre-flight check: sbatch refuses the first job and the run stops, saying why."""
+    work = make_workdir(tmp_path / "bad")
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "resources/datasets/builtin/data.yaml", *SLURM_ARGS, "--configfile", ".test/config.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **SLURM_ENV, "YOLOSHRINK_SLURM_CPU_PARTITION": "nope"},
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "invalid partition specified: nope" in out, out[-3000:]
+    assert time.monotonic() - t0 < 120
+
+
+# What workflow/rules/common.smk should get (see docs/cluster.md); appended here to a copy.
+ONSTART = """
+
+from yoloshrink import cluster  # noqa: E402
+
+
+onstart:
+    cluster.check_workflow(workflow)
+"""
+
+
+def test_preflight_check_stops_a_bad_profile_before_any_submission(slurm, tmp_path):
+    """The onstart check: a missing GPU partition is named and nothing reaches the queue."""
+    work = make_workdir(tmp_path / "preflight")
+    common = work / "workflow/rules/common.smk"
+    if "cluster.check_workflow" not in common.read_text():
+        common.write_text(common.read_text() + ONSTART)
+    before = len(_jobs())
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "results/train/w0.125/train_info.json", *SLURM_ARGS, "--configfile", ".test/config.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **SLURM_ENV, "YOLOSHRINK_SLURM_GPU_PARTITION": "gpux"},
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "ClusterConfigError" in out and "rule train: partition 'gpux' does not exist" in out, out[-3000:]
+    assert "partitions: debug" in out
+    assert len(_jobs()) == before, "a job was submitted"
