@@ -211,7 +211,9 @@ def test_bad_width_fails_before_any_job(run):
     cfg = write_config(run, "bad.yaml", lambda c: c["model"].update(widths=[0.25, -0.5]))
     out = snakemake(run, "--configfile", cfg, "--dry-run", check=False)
     assert out.returncode != 0
-    assert "-0.5" in out.stderr and "widths" in out.stderr
+    text = out.stdout + out.stderr
+    assert "model.widths.1: -0.5 is invalid" in text, text[-2000:]
+    assert "Select jobs to execute" not in text and not (run / "results/models/w-0.5").exists()
 
 
 def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp_path):
@@ -236,33 +238,43 @@ def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp
     assert "w0.125" in report.split("## Variants", 1)[1].split("##", 1)[0]  # shown as missing, not dropped
 
 
-def test_killed_run_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
+def test_job_killed_mid_training_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
     import signal
     import time
 
+    import psutil
+
     work = tmp_path / "kill"
     shutil.copytree(run, work, symlinks=True)
-    cmd = [str(SNAKEMAKE), "--cores", "2", "--configfile", ".test/config.yaml", "--forcerun", "train"]
+    info = work / "results/train/w0.125/train_info.json"
+    cmd = [
+        str(SNAKEMAKE),
+        "--cores",
+        "2",
+        "--configfile",
+        ".test/config.yaml",
+        "--forcerun",
+        str(info.relative_to(work)),
+    ]
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    proc = subprocess.Popen(
-        cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    partial = work / "results/train/.partial"
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = work / "results/train/.partial/w0.125"
     deadline = time.time() + 300
-    while time.time() < deadline and not list(partial.glob("*/weights/last.pt")):
+    while time.time() < deadline and not (partial / "weights" / "last.pt").exists():
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its jobs, mid-training
-    proc.wait()
-    assert list(partial.glob("*/weights/last.pt")), "training never reached its first checkpoint"
-    out = snakemake(work, "--configfile", ".test/config.yaml", "--dry-run")
-    counts = job_counts(out.stdout)
-    assert counts.get("train", 0) >= 1, counts  # the killed training is incomplete, so it reruns
+    jobs = [p for p in psutil.Process(proc.pid).children(recursive=True) if ".train.py" in " ".join(p.cmdline())]
+    assert jobs, "the training job was not found running"
+    for job in jobs:
+        job.send_signal(signal.SIGKILL)  # the job dies mid-way; snakemake sees it fail
+    assert proc.wait(timeout=120) != 0
+    assert not info.exists(), "a killed training must not look complete"
+    counts = job_counts(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run").stdout)
+    assert counts.get("train") == 1, counts  # only the killed training (and what follows it) reruns
     snakemake(work, "--configfile", ".test/config.yaml")
     df = pd.read_csv(work / "results/benchmark.csv")
     assert (df["status"] == "ok").all() and len(df) == len(VARIANTS) * len(TARGETS)
-    assert "Nothing to be done" in "".join(
-        (lambda p: p.stdout + p.stderr)(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run"))
-    )
+    done = snakemake(work, "--configfile", ".test/config.yaml", "--dry-run")
+    assert "Nothing to be done" in done.stdout + done.stderr
 
 
 def test_html_report_is_self_contained(run):

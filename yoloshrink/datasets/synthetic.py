@@ -111,7 +111,7 @@ def _shade(c: Color, k: float) -> Color:
     return (min(255.0, c[0] * k), min(255.0, c[1] * k), min(255.0, c[2] * k))
 
 
-def _jitter(rng: np.random.Generator, c: Color, lum: float = 0.18, chroma: float = 0.08) -> Color:
+def _jitter(rng: np.random.Generator, c: Color, lum: float = 0.12, chroma: float = 0.06) -> Color:
     """``c`` with a random brightness change and a smaller per-channel change."""
     k = _u(rng, 1.0 - lum, 1.0 + lum)
     lo, hi = 1.0 - chroma, 1.0 + chroma
@@ -1376,11 +1376,11 @@ def _draw_figure(rng: np.random.Generator, canvas: _Canvas, cam: _Camera, fig: _
 
 
 def _sample_height(rng: np.random.Generator, cam: _Camera, h_min: float) -> float:
-    """Standing height in px: log-normal, median 0.13 H, clipped to [0.035 H, 0.52 H].
+    """Standing height in px: log-normal, median 0.135 H, clipped to [0.035 H, 0.52 H].
 
     ``h_min`` (the height of a figure at the back wall) raises the lower bound.
     """
-    hh = cam.height * float(np.exp(rng.normal(math.log(0.13), 0.4)))
+    hh = cam.height * float(np.exp(rng.normal(math.log(0.135), 0.4)))
     return float(np.clip(hh, max(h_min, 0.035 * cam.height), 0.52 * cam.height))
 
 
@@ -1698,7 +1698,7 @@ def render_scene(
         light=np.ones((lh, lw), np.float32),
     )
     _draw_background(rng, canvas, cam, room)
-    props = [p for p in (_sample_prop(rng, cam, room) for _ in range(int(rng.integers(1, 7)))) if p is not None]
+    props = [p for p in (_sample_prop(rng, cam, room) for _ in range(int(rng.integers(0, 6)))) if p is not None]
     figures = _sample_figures(rng, cam, room, props)
     light_side = 1 if rng.random() < 0.5 else -1
     items: list[tuple[float, int, _Prop | _Figure]] = [(p.z, i, p) for i, p in enumerate(props)]
