@@ -250,7 +250,9 @@ def _fmt(x: Any, digits: int = 3) -> str:
     if x is None or x is pd.NA:
         return "–"
     if isinstance(x, float):
-        return "–" if math.isnan(x) else f"{x:.{digits}f}"
+        if math.isnan(x):
+            return "–"
+        return f"{int(x)}" if x.is_integer() and abs(x) >= 1 else f"{x:.{digits}f}"
     return str(x)
 
 
@@ -308,6 +310,8 @@ def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
         flops = summaries[base]["gflops_640"] / summaries[v]["gflops_640"]
         parts = [f"**{v}** against {base}: {ratio:.1f}x fewer parameters, {flops:.1f}x fewer FLOPs"]
         sub = ok[(ok["variant"] == v)]
+        if sub.empty:
+            parts.append("no benchmark row completed (see Failed rows)")
         for (fmt, t), r in sub.set_index(["target", "threads"]).iterrows():
             if fmt == "onnx" and t == sub["threads"].min() and r["speedup"] == r["speedup"]:
                 parts.append(f"{r['speedup']:.2f}x faster on ONNX Runtime at {int(t)} thread(s)")
@@ -327,6 +331,32 @@ def reference_table(ref: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def budget_answers(df: pd.DataFrame, budgets_ms: list[float]) -> list[str]:
+    """For each latency budget and thread count, the most accurate (variant, target) within it.
+
+    Uses the network-only p50 and each row's own mAP50-95 (through that target's model).
+    """
+    ok = df[(df["status"] == "ok")].dropna(subset=["p50_ms", "map50_95"])
+    out = []
+    for t in sorted(ok["threads"].unique()):
+        sub = ok[ok["threads"] == t]
+        for budget in budgets_ms:
+            fit = sub[sub["p50_ms"] <= budget]
+            if fit.empty:
+                fastest = sub.loc[sub["p50_ms"].idxmin()]
+                out.append(
+                    f"{budget:g} ms per frame, {int(t)} thread(s): nothing fits; the fastest is "
+                    f"{fastest['variant']} on {fastest['target']} at {fastest['p50_ms']:.1f} ms."
+                )
+                continue
+            best = fit.sort_values(["map50_95", "p50_ms"], ascending=[False, True]).iloc[0]
+            out.append(
+                f"{budget:g} ms per frame, {int(t)} thread(s): **{best['variant']}** on {best['target']} "
+                f"(mAP50-95 {best['map50_95']:.3f}, p50 {best['p50_ms']:.1f} ms, p90 {best['p90_ms']:.1f} ms)."
+            )
+    return out
+
+
 def build_report(
     csv: Path,
     variants: list[str],
@@ -339,6 +369,7 @@ def build_report(
     environment: Path | None = None,
     card: Path | None = None,
     excluded: Path | None = None,
+    budgets_ms: list[float] | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
 
@@ -384,6 +415,13 @@ def build_report(
         "## Conclusions",
         "",
         *[f"- {c}" for c in conclusions(df, summ, variants)],
+        "",
+        "## Which model for my latency budget?",
+        "",
+        "On this machine (see Environment), network-only latency at batch 1; one seed per variant, so",
+        "mAP50-95 differences below about 0.02 are within epoch-to-epoch noise.",
+        "",
+        *[f"- {a}" for a in budget_answers(df, budgets_ms or [])],
         "",
         "## Variants",
         "",

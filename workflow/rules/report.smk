@@ -45,5 +45,6 @@ rule report:
         variants=list(VARIANTS),
         imgsz=config["export"]["imgsz"],
         n_images=3,
+        budgets_ms=config["report"]["budgets_ms"],
     script:
         "../scripts/report.py"

@@ -24,4 +24,5 @@ build_report(
     environment=Path(snakemake.input.environment),
     card=Path(snakemake.input.card),
     excluded=Path(snakemake.input.excluded),
+    budgets_ms=list(snakemake.params.budgets_ms),
 )
