@@ -131,6 +131,18 @@ def _jitters(
     return [tuple(row) for row in np.minimum(np.asarray(c) * k, 255.0).tolist()]
 
 
+def _uniform_bytes(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np.ndarray:
+    """Zero-mean uniform float32 noise in [-127.5, 127.5] * ``scale`` of the given shape.
+
+    Drawn from ``rng.bytes``, several times faster than bounded ``rng.integers``.
+    """
+    raw = np.frombuffer(rng.bytes(math.prod(shape)), np.uint8).reshape(shape)
+    out = raw.astype(np.float32)
+    out -= 127.5
+    out *= scale
+    return out
+
+
 def _fx(v: float) -> int:
     """A pixel coordinate in cv2's fixed-point format (``_SHIFT`` fractional bits)."""
     return math.floor(v * _ONE + 0.5)
@@ -326,7 +338,7 @@ def _texture(rng: np.random.Generator, kind: str, base: Color) -> np.ndarray:
         ramp = np.cos(np.arange(s, dtype=np.float32) * (2 * np.pi / period)) * 18.0
         tex = np.clip(tex.astype(np.float32) + ramp[None, :, None], 0, 255).astype(np.uint8)
     out = tex.astype(np.float32)
-    out += rng.integers(-7, 8, size=(s, s, 1), dtype=np.int8)  # grain
+    out += _uniform_bytes(rng, (s, s, 1), 7.0 / 127.5)  # grain in [-7, 7]
     # "plaster" and "sand" are the base colour with this low-frequency noise.
     if kind in ("plaster", "sand") or rng.random() < 0.5:
         out += _lowfreq(rng, s, int(rng.integers(3, 9)), _u(rng, 6.0, 18.0))
@@ -1665,8 +1677,7 @@ def _post_process(rng: np.random.Generator, img: np.ndarray, ids: np.ndarray) ->
     sigma = _u(rng, 1.0, 5.0)
     h, w = ids.shape
     ch = 3 if rng.random() < 0.5 else 1
-    noise = rng.integers(-64, 65, (h, w, ch), dtype=np.int8).astype(np.float32)
-    noise *= sigma / 37.2  # uniform noise of standard deviation sigma
+    noise = _uniform_bytes(rng, (h, w, ch), sigma / 73.6)  # uniform, standard deviation sigma
     noise += 0.5  # rounding
     img += noise
     return np.clip(img, 0, 255, out=img).astype(np.uint8)
