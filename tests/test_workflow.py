@@ -163,6 +163,8 @@ def test_benchmark_csv_has_every_row_with_positive_figures(run):
     assert (df["n_runs"] >= 5).all()
     assert df["map50_95"].between(0, 1).all() and df["map50"].between(0, 1).all()
     assert (df["threads"] == 1).all()
+    assert set(df["precision"]) <= {"f32", "bf16", "f16"}, set(df["precision"])
+    assert (df[df["target"] == "openvino-f32"]["precision"] == "f32").all()
     assert df["fraction_of_peak"].between(0, 1.5).all()
     assert df["environment"].nunique() == 1
     pt = df[df["target"] == "pytorch"]

@@ -183,7 +183,8 @@ def make_runner(fmt: str, model_path: Path, threads: int, precision: str = "") -
             config["INFERENCE_PRECISION_HINT"] = precision
         compiled = core.compile_model(core.read_model(str(xml)), "CPU", config)
         request = compiled.create_infer_request()
-        ran = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
+        hint = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: f32, bf16, f16
+        ran = hint.to_string() if hasattr(hint, "to_string") else str(hint)
         return Runner(lambda x: request.infer({0: x}), "openvino", ov.get_version(), ran, lambda y: y[0])
     if fmt == "ncnn":
         import ncnn
