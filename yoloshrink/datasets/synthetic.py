@@ -125,9 +125,7 @@ def _jitter(rng: np.random.Generator, c: Color, lum: float = 0.12, chroma: float
     return (b, g, r)
 
 
-def _jitters(
-    rng: np.random.Generator, c: Color, n: int, lum: float, chroma: float
-) -> list[tuple[float, float, float]]:
+def _jitters(rng: np.random.Generator, c: Color, n: int, lum: float, chroma: float) -> list[tuple[float, float, float]]:
     """``n`` jittered versions of ``c`` at once (see ``_jitter``)."""
     k = rng.uniform(1.0 - lum, 1.0 + lum, (n, 1)) * rng.uniform(1.0 - chroma, 1.0 + chroma, (n, 3))
     return [tuple(row) for row in np.minimum(np.asarray(c) * k, 255.0).tolist()]
@@ -544,9 +542,7 @@ def _opening_color(rng: np.random.Generator, kind: str) -> Color:
         return _rgb(rng, (15, 15, 18), (55, 55, 60))
     if kind == "window":
         return (
-            _rgb(rng, (20, 20, 25), (60, 60, 65))
-            if rng.random() < 0.6
-            else _rgb(rng, (190, 200, 200), (240, 245, 245))
+            _rgb(rng, (20, 20, 25), (60, 60, 65)) if rng.random() < 0.6 else _rgb(rng, (190, 200, 200), (240, 245, 245))
         )
     return _team_like_color(rng)
 
@@ -610,11 +606,7 @@ def _draw_back_wall(rng: np.random.Generator, canvas: _Canvas, cam: _Camera, roo
             kind = _pick(rng, {"door": 1.0, "window": 1.2, "poster": 0.8})
             ww = px * (_u(rng, 0.5, 1.0) if kind != "poster" else _u(rng, 0.3, 0.6))
             hh = px * {"door": _u(rng, 1.1, 1.4), "window": 0.6, "poster": _u(rng, 0.35, 0.6)}[kind]
-            yb = (
-                y_base
-                - px
-                * {"door": 0.0, "window": _u(rng, 0.7, max(0.8, top_h - 1.0)), "poster": 0.55}[kind]
-            )
+            yb = y_base - px * {"door": 0.0, "window": _u(rng, 0.7, max(0.8, top_h - 1.0)), "poster": 0.55}[kind]
             cx = _u(rng, a, b)
             if yb - hh < y_top:
                 continue
@@ -755,9 +747,7 @@ def _draw_box(
     return front
 
 
-def _crate_details(
-    rng: np.random.Generator, canvas: _Canvas, front: np.ndarray, color: Color
-) -> None:
+def _crate_details(rng: np.random.Generator, canvas: _Canvas, front: np.ndarray, color: Color) -> None:
     """Frame and diagonal brace (wood) or ribs (metal) on a crate's front face."""
     (xa, yb), (xb, _), (_, yt), _ = front.tolist()
     size = xb - xa
@@ -787,9 +777,7 @@ def _draw_cylinder(canvas: _Canvas, cam: _Camera, prop: _Prop, dome: bool) -> No
     e_top = cam.f * r * (cam.cam_h - prop.hgt) / zc**2
     c = prop.color
     canvas.ellipse((cx, yb), (half, e_bot), _shade(c, 0.8), 0, 180)
-    canvas.fill_poly(
-        np.array([[cx - half, yb], [cx + half, yb], [cx + half, yt], [cx - half, yt]]), c
-    )
+    canvas.fill_poly(np.array([[cx - half, yb], [cx + half, yb], [cx + half, yt], [cx - half, yt]]), c)
     canvas.fill_poly(
         np.array([[cx + half * 0.4, yb], [cx + half, yb], [cx + half, yt], [cx + half * 0.4, yt]]),
         _shade(c, 0.75),
@@ -837,9 +825,7 @@ def _draw_bag(rng: np.random.Generator, canvas: _Canvas, cam: _Camera, prop: _Pr
             canvas.ellipse((cx + off, yc), ax, _shade(prop.color, 0.6), 0, 360, 1)
 
 
-def _draw_prop(
-    rng: np.random.Generator, canvas: _Canvas, cam: _Camera, prop: _Prop, light_side: int
-) -> None:
+def _draw_prop(rng: np.random.Generator, canvas: _Canvas, cam: _Camera, prop: _Prop, light_side: int) -> None:
     """Paint one prop (and its contact shadow), hiding what is behind it."""
     cx, yb = cam.project(prop.x, 0.0, prop.z + prop.d / 2)
     k = cam.f / prop.z
@@ -964,9 +950,7 @@ def _ct_outfit(rng: np.random.Generator) -> _Outfit:
     legs = (
         uniform
         if rng.random() < 0.6
-        else _jitter(
-            rng, _pick_color(rng, [((70, 70, 72), (100, 100, 102)), ((80, 45, 25), (110, 65, 40))])
-        )
+        else _jitter(rng, _pick_color(rng, [((70, 70, 72), (100, 100, 102)), ((80, 45, 25), (110, 65, 40))]))
     )
     dark = _rgb(rng, (22, 22, 24), (42, 42, 45))
     return _Outfit(
@@ -1003,9 +987,7 @@ def _t_outfit(rng: np.random.Generator) -> _Outfit:
         ),
     )
     skin = _skin(rng)
-    head_style = _pick(
-        rng, {"balaclava": 4.5, "olive_balaclava": 1.5, "scarf": 2.5, "beanie": 1.0, "hair": 1.5}
-    )
+    head_style = _pick(rng, {"balaclava": 4.5, "olive_balaclava": 1.5, "scarf": 2.5, "beanie": 1.0, "hair": 1.5})
     if head_style in ("balaclava", "olive_balaclava"):
         head = (
             _rgb(rng, (20, 20, 22), (48, 48, 50))
@@ -1050,14 +1032,8 @@ def _t_outfit(rng: np.random.Generator) -> _Outfit:
             weights=[3, 2, 2, 1.5, 1],
         ),
     )
-    vest = _jitter(
-        rng, _pick_color(rng, [((28, 45, 70), (45, 65, 95)), ((40, 80, 80), (60, 100, 100))])
-    )
-    gun = (
-        _rgb(rng, (25, 45, 75), (45, 70, 110))
-        if rng.random() < 0.5
-        else _rgb(rng, (25, 25, 27), (50, 50, 52))
-    )
+    vest = _jitter(rng, _pick_color(rng, [((28, 45, 70), (45, 65, 95)), ((40, 80, 80), (60, 100, 100))]))
+    gun = _rgb(rng, (25, 45, 75), (45, 70, 110)) if rng.random() < 0.5 else _rgb(rng, (25, 25, 27), (50, 50, 52))
     hands = skin if rng.random() < 0.6 else _rgb(rng, (25, 35, 45), (45, 60, 75))
     return _Outfit(
         head,
@@ -1086,9 +1062,7 @@ def _pick_color(
 def _leg(hip: np.ndarray, side: float, a: float, k: float, spread: float) -> list[np.ndarray]:
     """Knee, ankle and toe of a leg from the hip, thigh angle ``a`` and knee bend ``k``."""
     knee = hip + np.array([side * spread * 0.4, -_THIGH * math.cos(a), _THIGH * math.sin(a)])
-    ankle = knee + np.array(
-        [side * spread * 0.6, -_SHIN * math.cos(a - k), _SHIN * math.sin(a - k)]
-    )
+    ankle = knee + np.array([side * spread * 0.6, -_SHIN * math.cos(a - k), _SHIN * math.sin(a - k)])
     toe = ankle + np.array([0.0, -_ANKLE_H * 0.6, 0.075])
     return [knee, ankle, toe]
 
@@ -1143,9 +1117,7 @@ def _make_pose(rng: np.random.Generator) -> _Pose:
         hip = np.array([side * _HIP, 0.0, 0.0])
         j["hip_" + name] = hip
         j["knee_" + name], j["ankle_" + name], j["toe_" + name] = _leg(hip, side, a, k, spread)
-    lowest = min(
-        min(j["ankle_l"][1], j["ankle_r"][1]) - _ANKLE_H, min(j["knee_l"][1], j["knee_r"][1]) - 0.03
-    )
+    lowest = min(min(j["ankle_l"][1], j["ankle_r"][1]) - _ANKLE_H, min(j["knee_l"][1], j["knee_r"][1]) - 0.03)
     up = np.array([0.0, math.cos(lean), math.sin(lean)])
     pelvis = np.zeros(3)
     neck = pelvis + _TORSO * up
@@ -1275,9 +1247,7 @@ def _draw_head(
         )
     elif outfit.headwear in ("beanie", "hair"):
         k = 0.95 if outfit.headwear == "beanie" else 0.75
-        cv2.ellipse(
-            img, (cx, cy), (_fx(1.03 * r), _fx(k * r)), 0, 180, 360, hw, -1, cv2.LINE_8, _SHIFT
-        )
+        cv2.ellipse(img, (cx, cy), (_fx(1.03 * r), _fx(k * r)), 0, 180, 360, hw, -1, cv2.LINE_8, _SHIFT)
         if fc < -0.3 and outfit.headwear == "hair":
             cv2.circle(img, (cx, cy), _fx(r), hw, -1, cv2.LINE_8, _SHIFT)
     if fc > 0.15:  # the face is visible
@@ -1325,9 +1295,7 @@ def _draw_head(
         )
 
 
-def _render_sprite(
-    pose: _Pose, outfit: _Outfit, h: float, foot: tuple[float, float]
-) -> tuple[np.ndarray, int, int]:
+def _render_sprite(pose: _Pose, outfit: _Outfit, h: float, foot: tuple[float, float]) -> tuple[np.ndarray, int, int]:
     """Render a figure of standing height ``h`` px with its feet at ``foot`` (image px).
 
     Returns a premultiplied BGRA uint8 sprite and the image position of its top-left corner.
@@ -1413,9 +1381,7 @@ class _Figure:
     outfit: _Outfit
 
 
-def _draw_figure(
-    rng: np.random.Generator, canvas: _Canvas, cam: _Camera, fig: _Figure, fid: int
-) -> _FigureRecord:
+def _draw_figure(rng: np.random.Generator, canvas: _Canvas, cam: _Camera, fig: _Figure, fid: int) -> _FigureRecord:
     """Contact shadow, sprite with a top-lit vertical gain, id claim."""
     foot = cam.project(fig.x, 0.0, fig.z)
     canvas.shadow(foot, (fig.h * 0.2, max(fig.h * 0.04, 1.0)), 0.55)
@@ -1482,9 +1448,7 @@ def _place_figure(
     return _u(rng, lo, hi), z
 
 
-def _sample_figures(
-    rng: np.random.Generator, cam: _Camera, room: _Room, props: list[_Prop]
-) -> list[_Figure]:
+def _sample_figures(rng: np.random.Generator, cam: _Camera, room: _Room, props: list[_Prop]) -> list[_Figure]:
     """One to six figures (rarely none); the team mix varies from image to image."""
     n = _index(rng, [0.02, 0.1, 0.16, 0.2, 0.2, 0.17, 0.15])
     p_ct = _u(rng, 0.0, 1.0)
@@ -1581,9 +1545,7 @@ def _shadow_shape(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return np.array([[x_top, -1], [x_bot, h + 1], [x_bot + width * 2, h + 1], [x_top + width, -1]])
 
 
-def _apply_lighting(
-    rng: np.random.Generator, canvas: _Canvas, cam: _Camera, room: _Room
-) -> np.ndarray:
+def _apply_lighting(rng: np.random.Generator, canvas: _Canvas, cam: _Camera, room: _Room) -> np.ndarray:
     """The picture as float32 after gain map, exposure, colour tint and optional haze."""
     _light_map(rng, canvas)
     h, w = canvas.ids.shape
@@ -1611,9 +1573,7 @@ def _blur(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
         ang = _u(rng, 0, math.pi)
         c = (n - 1) / 2
         dx, dy = math.cos(ang) * c, math.sin(ang) * c
-        cv2.line(
-            k, (_fx(c - dx), _fx(c - dy)), (_fx(c + dx), _fx(c + dy)), 1.0, 1, cv2.LINE_AA, _SHIFT
-        )
+        cv2.line(k, (_fx(c - dx), _fx(c - dy)), (_fx(c + dx), _fx(c + dy)), 1.0, 1, cv2.LINE_AA, _SHIFT)
         return cv2.filter2D(img, -1, k / max(float(k.sum()), 1e-6))
     return img
 
@@ -1755,11 +1715,7 @@ def render_scene(
         light=np.ones((lh, lw), np.float32),
     )
     _draw_background(rng, canvas, cam, room)
-    props = [
-        p
-        for p in (_sample_prop(rng, cam, room) for _ in range(int(rng.integers(0, 5))))
-        if p is not None
-    ]
+    props = [p for p in (_sample_prop(rng, cam, room) for _ in range(int(rng.integers(0, 5)))) if p is not None]
     figures = _sample_figures(rng, cam, room, props)
     light_side = 1 if rng.random() < 0.5 else -1
     items: list[tuple[float, int, _Prop | _Figure]] = [(p.z, i, p) for i, p in enumerate(props)]
@@ -1864,9 +1820,7 @@ def generate_dataset(
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m yoloshrink.datasets.synthetic OUT --train N --val M --seed S``."""
-    ap = argparse.ArgumentParser(
-        prog="python -m yoloshrink.datasets.synthetic", description=__doc__.splitlines()[0]
-    )
+    ap = argparse.ArgumentParser(prog="python -m yoloshrink.datasets.synthetic", description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path, help="output folder")
     ap.add_argument("--train", type=int, default=400)
     ap.add_argument("--val", type=int, default=100)
@@ -1874,9 +1828,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
     args = ap.parse_args(argv)
-    summary = generate_dataset(
-        args.out, args.train, args.val, args.seed, tuple(args.size), args.test
-    )
+    summary = generate_dataset(args.out, args.train, args.val, args.seed, tuple(args.size), args.test)
     print(json.dumps(summary, indent=2))
     return 0
 
