@@ -466,9 +466,8 @@ def ultralytics_crosscheck(train_info: Path, data_yaml: Path, imgsz: int, out: P
     local = work / "best.pt"
     shutil.copyfile(weights, local)
     df = benchmark(model=str(local), data=str(data_yaml), imgsz=imgsz, half=False, device="cpu", verbose=False)
-    if not isinstance(df, pd.DataFrame):
-        df = pd.DataFrame(df)
-    text = df.to_csv(index=False)
+    # ultralytics 8.4 returns a polars DataFrame (write_csv keeps its column names)
+    text = df.write_csv() if hasattr(df, "write_csv") else pd.DataFrame(df).to_csv(index=False)
     shutil.rmtree(work, ignore_errors=True)
     from yoloshrink.fsutil import atomic_write_text
 
