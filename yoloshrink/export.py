@@ -17,9 +17,8 @@ from typing import Any
 
 from yoloshrink.fsutil import atomic_write_json
 
-#: Formats this workflow exports and times; "pytorch" is the trained checkpoint itself.
+#: Formats this workflow exports (the benchmark also times the trained checkpoint, "pytorch").
 EXPORT_FORMATS = ("torchscript", "onnx", "openvino", "ncnn")
-ALL_FORMATS = ("pytorch", *EXPORT_FORMATS)
 
 
 def path_size(path: Path) -> int:
