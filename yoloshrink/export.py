@@ -40,10 +40,7 @@ def export_model(
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    tmp = _fresh_tmp(out_dir)
     local = tmp / "best.pt"
     shutil.copyfile(weights, local)
     record: dict[str, Any] = {"format": fmt, "imgsz": int(imgsz), "args": dict(extra or {})}
@@ -69,10 +66,22 @@ def export_model(
         if entry.name != record.get("artefact"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     atomic_write_json(tmp / "export.json", record)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    _publish(tmp, out_dir)
     return record
+
+
+def _fresh_tmp(out_dir: Path) -> Path:
+    """An empty sibling temporary folder of ``out_dir``."""
+    tmp = Path(out_dir).with_name(f".{Path(out_dir).name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _publish(tmp: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` with the finished ``tmp`` folder by rename."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)
 
 
 def export_job(
@@ -84,13 +93,9 @@ def export_job(
     try:
         weights = weights_of(train_info)
     except RuntimeError as exc:
-        out_dir = Path(out_dir)
-        tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = _fresh_tmp(Path(out_dir))
         record = {"format": fmt, "imgsz": int(imgsz), "status": "failed", "error": str(exc)}
         atomic_write_json(tmp / "export.json", record)
-        shutil.rmtree(out_dir, ignore_errors=True)
-        os.replace(tmp, out_dir)
+        _publish(tmp, Path(out_dir))
         return record
     return export_model(weights, fmt, out_dir, imgsz, extra)

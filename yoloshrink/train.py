@@ -68,8 +68,9 @@ def fingerprint(model_yaml: Path, data_yaml: Path, args: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def resumable_checkpoint(partial: Path, print_: Any = print) -> Path | None:
-    """``partial/weights/last.pt`` if an interrupted run of the same training left one.
+def resumable_checkpoint(partial: Path, print_: Any = print) -> tuple[Path, int] | None:
+    """``(partial/weights/last.pt, first epoch to train, 1-based)`` if an interrupted run of the
+    same training left one.
 
     The run's ``fingerprint.json`` must match (same model, data and arguments) and the
     checkpoint must still carry its optimizer state (ultralytics strips it from a finished
@@ -87,7 +88,7 @@ def resumable_checkpoint(partial: Path, print_: Any = print) -> Path | None:
         return None
     if ckpt.get("epoch", -1) < 0 or ckpt.get("optimizer") is None:
         return None
-    return last
+    return last, int(ckpt["epoch"]) + 2  # ckpt["epoch"] is the 0-based last finished epoch
 
 
 def train_variant(
@@ -122,7 +123,8 @@ def train_variant(
     fp = fingerprint(model_yaml, data_yaml, args)
     fp_file = partial / "fingerprint.json"
     same = fp_file.exists() and read_json(fp_file).get("fingerprint") == fp
-    resume_from = resumable_checkpoint(partial, print_) if same else None
+    resumable = resumable_checkpoint(partial, print_) if same else None
+    resume_from = resumable[0] if resumable else None
     if resume_from is None:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
@@ -148,12 +150,9 @@ def train_variant(
         info["early_stop"] = bool(trainer.stopper.possible_stop) or (trainer.epoch + 1 < trainer.epochs)
         info["final_metrics"] = {k: float(v) for k, v in (trainer.metrics or {}).items()}
 
-    if resume_from is not None:
-        import torch as _torch
-
-        epoch = int(_torch.load(resume_from, map_location="cpu", weights_only=False)["epoch"]) + 1
-        info["resumed_from_epoch"] = epoch + 1  # 1-based: the first epoch this run trains
-        print_(f"resuming interrupted training from {resume_from} at epoch {epoch + 1}")
+    if resumable is not None:
+        info["resumed_from_epoch"] = resumable[1]
+        print_(f"resuming interrupted training from {resume_from} at epoch {resumable[1]}")
         model = YOLO(str(resume_from), task="detect")
     else:
         model = YOLO(str(model_yaml), task="detect")
