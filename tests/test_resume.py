@@ -37,8 +37,8 @@ def setup(tmp_path_factory) -> dict[str, Path]:
     return {"root": root, "data": data_yaml, "model": model_yaml}
 
 
-def test_sigterm_after_first_epoch_then_rerun_resumes_at_epoch_2(setup):
-    run_dir = setup["root"] / "train" / "w0.125"
+def sigterm_after_first_save(setup: dict[str, Path], run_dir: Path, settings: dict) -> None:
+    """Train in a subprocess that SIGTERMs itself right after ultralytics saved last.pt."""
     script = textwrap.dedent(
         f"""
         import os, signal
@@ -47,11 +47,16 @@ def test_sigterm_after_first_epoch_then_rerun_resumes_at_epoch_2(setup):
         from yoloshrink.train import train_variant
         kill = lambda trainer: os.kill(os.getpid(), signal.SIGTERM)  # right after last.pt is saved
         train_variant({str(setup["model"])!r}, {str(setup["data"])!r}, {str(run_dir)!r},
-                      {SETTINGS!r}, threads=1, callbacks={{"on_model_save": [kill]}})
+                      {settings!r}, threads=1, callbacks={{"on_model_save": [kill]}})
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert proc.returncode == -15, proc.stderr[-3000:]  # killed by SIGTERM
+
+
+def test_sigterm_after_first_epoch_then_rerun_resumes_at_epoch_2(setup):
+    run_dir = setup["root"] / "train" / "w0.125"
+    sigterm_after_first_save(setup, run_dir, SETTINGS)
     partial = run_dir.parent / ".partial" / run_dir.name
     assert (partial / "weights" / "last.pt").exists()
     assert not run_dir.exists(), "an interrupted training must not look complete"
@@ -75,3 +80,21 @@ def test_changed_settings_start_over(setup):
     (partial / "weights" / "last.pt").write_bytes(b"not a checkpoint")
     info = train.train_variant(setup["model"], setup["data"], run_dir, {**SETTINGS, "epochs": 1}, threads=1)
     assert info["resumed_from_epoch"] is None and info["epochs_run"] == 1
+
+
+def test_sigterm_after_the_last_epoch_finishes_the_wrapup_without_training(setup):
+    """Killed after the last epoch's save, before the final validation (ultralytics itself
+    refuses to resume such a run: "training to 1 epochs is finished, nothing to resume")."""
+    run_dir = setup["root"] / "train3" / "w0.125"
+    settings = {**SETTINGS, "epochs": 1}
+    sigterm_after_first_save(setup, run_dir, settings)
+    assert not run_dir.exists()
+    info = train.train_variant(setup["model"], setup["data"], run_dir, settings, threads=1)
+    assert info["status"] == "ok" and info["wrapup_finished_after_interruption"]
+    assert info["epochs_run"] == 1 and info["best_epoch"] == 1 and info["optimizer_resolved"] == "AdamW"
+    assert "metrics/mAP50-95(B)" in info["final_metrics"]
+    import torch
+
+    for name in ("best.pt", "last.pt"):
+        ckpt = torch.load(run_dir / "weights" / name, map_location="cpu", weights_only=False)
+        assert ckpt["optimizer"] is None and ckpt["epoch"] == -1  # stripped as ultralytics does

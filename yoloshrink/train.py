@@ -74,7 +74,8 @@ def resumable_checkpoint(partial: Path, print_: Any = print) -> tuple[Path, int]
 
     The run's ``fingerprint.json`` must match (same model, data and arguments) and the
     checkpoint must still carry its optimizer state (ultralytics strips it from a finished
-    run's last.pt, whose ``epoch`` is then -1).
+    run's last.pt, whose ``epoch`` is then -1). The first epoch may lie beyond the configured
+    epochs: every epoch ran and only the wrap-up (final validation) was cut off.
     """
     last = partial / "weights" / "last.pt"
     if not last.exists():
@@ -111,7 +112,6 @@ def train_variant(
     """
     import torch
     from ultralytics import YOLO
-    from ultralytics import __version__ as ul_version
 
     run_dir = Path(run_dir).resolve()
     partial_root = run_dir.parent / ".partial"
@@ -143,6 +143,7 @@ def train_variant(
         info["warmup_bias_lr_resolved"] = float(trainer.args.warmup_bias_lr)
         info["torch_threads_at_start"] = torch.get_num_threads()
         info["train_images"] = len(trainer.train_loader.dataset)
+        atomic_write_json(partial / START_RECORD, {k: v for k, v in info.items() if k in START_KEYS})
 
     def record_end(trainer: Any) -> None:
         info["best_epoch"] = int(trainer.stopper.best_epoch)
@@ -150,6 +151,12 @@ def train_variant(
         info["early_stop"] = bool(trainer.stopper.possible_stop) or (trainer.epoch + 1 < trainer.epochs)
         info["final_metrics"] = {k: float(v) for k, v in (trainer.metrics or {}).items()}
 
+    if resumable is not None and resumable[1] > int(args.get("epochs", 100)):
+        # ultralytics refuses to resume a run whose epochs all ran; only its wrap-up is left
+        print_(f"every epoch of {partial} ran; only the final validation was cut off: finishing it")
+        info.update(finish_wrapup(partial, data_yaml, args))
+        info["resumed_from_epoch"] = resumable[1]
+        return _publish(partial, run_dir, fp_file, info, args, wall=0.0)
     if resumable is not None:
         info["resumed_from_epoch"] = resumable[1]
         print_(f"resuming interrupted training from {resume_from} at epoch {resumable[1]}")
@@ -175,7 +182,14 @@ def train_variant(
             verbose=True,
             **args,
         )
-    wall = time.perf_counter() - t0
+    return _publish(partial, run_dir, fp_file, info, args, wall=time.perf_counter() - t0)
+
+
+def _publish(partial: Path, run_dir: Path, fp_file: Path, info: dict[str, Any], args: dict[str, Any], wall: float):
+    """Complete ``info`` from the run's files and move the finished run into ``run_dir``."""
+    import torch
+    from ultralytics import __version__ as ul_version
+
     rows = read_results_csv(partial / "results.csv")
     epochs_run = len(rows)
     info.update(
@@ -198,6 +212,58 @@ def train_variant(
     atomic_write_json(partial / "train_info.json", info)
     move_into(partial, run_dir, last=("weights", "train_info.json"))
     return info
+
+
+#: What ``on_train_start`` learns (the resolved optimizer, the image count), kept in the partial
+#: run so that finishing an interrupted run's wrap-up can report it too.
+START_RECORD = "train_start.json"
+START_KEYS = (
+    "optimizer_resolved",
+    "lr0_resolved",
+    "momentum_resolved",
+    "warmup_bias_lr_resolved",
+    "torch_threads_at_start",
+    "train_images",
+)
+
+
+def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[str, Any]:
+    """Do what ultralytics' ``final_eval`` does for a run killed after its last epoch was saved.
+
+    Strips the optimizer from ``last.pt`` and ``best.pt`` (as ultralytics does) and validates
+    ``best.pt`` on the val split with the training's size, batch and device. Returns the
+    ``train_info.json`` fields the trainer callbacks would have recorded.
+    """
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import strip_optimizer
+
+    weights = partial / "weights"
+    best_ckpt = torch.load(weights / "best.pt", map_location="cpu", weights_only=False)
+    out: dict[str, Any] = {
+        "best_epoch": int(best_ckpt.get("epoch", -1)) + 1,
+        "best_fitness": float(best_ckpt.get("best_fitness") or 0.0),
+        "early_stop": False,
+        "wrapup_finished_after_interruption": True,
+    }
+    del best_ckpt
+    start = partial / START_RECORD
+    if start.exists():
+        out.update(read_json(start))
+    last = strip_optimizer(weights / "last.pt")
+    strip_optimizer(weights / "best.pt", updates={"train_results": last.get("train_results")})
+    metrics = YOLO(str(weights / "best.pt"), task="detect").val(
+        data=str(data_yaml),
+        imgsz=args.get("imgsz", 640),
+        batch=args.get("batch", 16),
+        device=args.get("device"),
+        plots=False,
+        project=str(partial),
+        name="final_val",
+        exist_ok=True,
+    )
+    out["final_metrics"] = {k: float(v) for k, v in metrics.results_dict.items() if k != "fitness"}
+    return out
 
 
 def train_job(
