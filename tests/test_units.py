@@ -87,6 +87,94 @@ def test_variants_and_threads():
     assert workflowcfg.bench_threads(cfg, cpu_count=8) == [1, 2, 8]
 
 
+def test_variant_grid_names_spell_out_only_non_stock_knobs():
+    cfg = {
+        "model": {"widths": [0.25, 0.125], "depths": [0.33, 0.67], "imgsz": [192, 320], "heads": ["P3-P5", "P3-P4"]},
+        "train": {"imgsz": 192},
+        "export": {"imgsz": None},
+    }
+    grid = workflowcfg.variants(cfg)
+    assert len(grid) == 16 and list(grid)[:4] == ["w0.25", "w0.25-p34", "w0.25-320px", "w0.25-320px-p34"]
+    assert "w0.125-d0.67-320px-p34" in grid
+    knobs = grid["w0.125-d0.67-320px-p34"]
+    assert knobs == {
+        "width": 0.125,
+        "depth": 0.67,
+        "imgsz": 320,
+        "heads": "P3-P4",
+        "max_channels": 1024,
+        "export_imgsz": 320,
+    }
+    cfg["export"]["imgsz"] = 640  # one export size for all: the names (and trainings) do not change
+    assert list(workflowcfg.variants(cfg)) == list(grid)
+    assert {k["export_imgsz"] for k in workflowcfg.variants(cfg).values()} == {640}
+
+
+def test_seeds_make_runs_and_the_first_seed_keeps_the_variant_name():
+    cfg = {"model": {"widths": [0.25]}, "train": {"seed": 0, "seeds": [3, 1], "imgsz": 192, "threads": 2}}
+    runs = workflowcfg.training_runs(cfg)
+    assert runs == {
+        "w0.25": {"variant": "w0.25", "seed": 3, "primary": True},
+        "w0.25-seed1": {"variant": "w0.25", "seed": 1, "primary": False},
+    }
+    settings = workflowcfg.train_settings(cfg, workflowcfg.variants(cfg)["w0.25"], 1)
+    assert settings == {"imgsz": 192, "seed": 1}  # threads and seeds are the workflow's keys
+    assert list(workflowcfg.training_runs({**cfg, "train": {"seed": 5}})) == ["w0.25"]
+
+
+def test_p3_p4_heads_drop_the_stride_32_branch(tmp_path):
+    cfg = model.variant_yaml(0.125, 0.33, 1024, nc=2, heads="P3-P4")
+    assert cfg["head"][-1][:3] == [[15, 18], 1, "Detect"] and len(cfg["head"]) == 10
+    path = tmp_path / "model.yaml"
+    model.write_variant_yaml(path, cfg)
+    s = model.summarize(path, imgsz=640)
+    assert s["heads"] == "P3-P4" and s["parameters"] == 590_908  # vs 912,830 with P5
+    assert round(s["gflops_640"], 2) == 2.57  # vs 2.83
+    with pytest.raises(ValueError, match="heads"):
+        model.variant_yaml(0.125, 0.33, 1024, nc=2, heads="P2-P5")
+
+
+def test_calibration_set_samples_train_images_only(tmp_path):
+    from yoloshrink.data import calibration_set
+
+    for split, n in (("train", 30), ("val", 5)):
+        (tmp_path / split).mkdir()
+        for i in range(n):
+            (tmp_path / split / f"{split}{i:02d}.jpg").write_bytes(b"x")
+    (tmp_path / "data.yaml").write_text(f"path: {tmp_path}\ntrain: train\nval: val\nnames: {{0: CT, 1: T}}\n")
+    out = tmp_path / "calib" / "data.yaml"
+    content = calibration_set(tmp_path / "data.yaml", out, n_images=8)
+    listed = (tmp_path / "calib" / "images.txt").read_text().split()
+    assert len(listed) == 8 and listed == sorted(listed) and all("/train/train" in p for p in listed)
+    assert content["train"] == content["val"] == str((tmp_path / "calib" / "images.txt").resolve())
+    assert calibration_set(tmp_path / "data.yaml", out, n_images=8) == content  # deterministic
+    assert calibration_set(tmp_path / "data.yaml", out, n_images=100)["n_images"] == 30
+
+
+def test_int8_formats_are_calibrated_exports_of_their_runtime():
+    from yoloshrink import bench, export
+
+    assert export.needs_calibration("onnx-int8") and export.needs_calibration("openvino-int8")
+    assert not export.needs_calibration("onnx")
+    assert export.runtime_format("onnx-int8") == "onnx" and export.runtime_format("pytorch") == "pytorch"
+    assert bench.target_format("openvino-bf16") == "openvino" and bench.target_precision("openvino-bf16") == "bf16"
+    cfg = {"export": {"formats": ["onnx", "openvino", "onnx-int8"]}}
+    assert workflowcfg.bench_targets(cfg) == [
+        "pytorch",
+        "onnx",
+        "openvino",
+        "openvino-f32",
+        "openvino-bf16",
+        "onnx-int8",
+    ]
+
+
+def test_int8_peak_is_measured_with_onnxruntime():
+    from yoloshrink import bench
+
+    assert bench.int8_peak(1, size=256, repeats=2) > 1  # GOP/s of MatMulInteger, u8 x s8
+
+
 def test_folder_source_requires_existing_yaml(tmp_path):
     cfg = {"dataset": {"source": "folder", "path": str(tmp_path / "nope.yaml")}, "model": {"widths": [0.25]}}
     with pytest.raises(workflowcfg.ConfigError, match=r"dataset.path: .*nope.yaml"):
@@ -160,7 +248,15 @@ def _default_config() -> dict:
         (lambda c: c["model"].update(widths=[0.25, 1.6]), "model.widths.1: 1.6 is invalid"),
         (lambda c: c["model"].update(widths=[0.25, 0.25]), "model.widths: [0.25, 0.25] holds duplicates"),
         (lambda c: c["model"].update(widths=[]), "model.widths: [] is invalid"),
-        (lambda c: c["model"].update(depth_multiple=0), "model.depth_multiple: 0 is invalid"),
+        (lambda c: c["model"].update(depths=[0]), "model.depths.0: 0 is invalid"),
+        (lambda c: c["model"].update(depths=[0.33, 0.33]), "model.depths: [0.33, 0.33] holds duplicates"),
+        (lambda c: c["model"].update(imgsz=[100]), "model.imgsz.0: 100 is invalid"),
+        (lambda c: c["model"].update(heads=["P2-P5"]), "model.heads.0: 'P2-P5' is invalid"),
+        (lambda c: c["model"].update(depth_multiple=0.33), "model.depth_multiple: unknown key"),
+        (lambda c: c["train"].update(seeds=[0, 0]), "train.seeds: [0, 0] holds duplicates"),
+        (lambda c: c["train"].update(seeds=[-1]), "train.seeds.0: -1 is invalid"),
+        (lambda c: c["export"].update(calibration_images=0), "export.calibration_images: 0 is invalid"),
+        (lambda c: c["export"].update(formats=["ncnn-int8"]), "export.formats.0: 'ncnn-int8' is invalid"),
         (lambda c: c["model"].update(widht=[0.5]), "model.widht: unknown key; did you mean 'widths'?"),
         (lambda c: c["train"].update(imgsz=100), "train.imgsz: 100 is invalid: 100 is not a multiple of 32"),
         (lambda c: c["train"].update(epochs=0), "train.epochs: 0 is invalid"),

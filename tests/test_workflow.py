@@ -6,6 +6,7 @@ real outputs. Caching tests are dry runs against the finished run with an edited
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,9 +22,20 @@ from yoloshrink import table
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-FORMATS = ["pytorch", "torchscript", "onnx", "openvino", "ncnn"]
-TARGETS = ["pytorch", "torchscript", "onnx", "openvino", "openvino-f32", "ncnn"]
+FORMATS = ["pytorch", "torchscript", "onnx", "openvino", "ncnn", "onnx-int8", "openvino-int8"]
+TARGETS = [
+    "pytorch",
+    "torchscript",
+    "onnx",
+    "openvino",
+    "openvino-f32",
+    "openvino-bf16",
+    "ncnn",
+    "onnx-int8",
+    "openvino-int8",
+]
 VARIANTS = ["w0.25", "w0.125"]
+RUNS = ["w0.25", "w0.25-seed1", "w0.125", "w0.125-seed1"]  # .test/config.yaml: seeds [0, 1]
 
 pytestmark = pytest.mark.e2e
 
@@ -53,11 +65,11 @@ AIRGAP = no_network_prefix()
 
 
 def snakemake(
-    workdir: Path, *args: str, check: bool = True, prefix: list[str] | None = None
+    workdir: Path, *args: str, check: bool = True, prefix: list[str] | None = None, cores: int = 2
 ) -> subprocess.CompletedProcess[str]:
     """Run snakemake in ``workdir``; return the completed process (output captured)."""
     proc = subprocess.run(
-        [*(prefix or []), str(SNAKEMAKE), "--cores", "2", *args],
+        [*(prefix or []), str(SNAKEMAKE), "--cores", str(cores), *args],
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -120,6 +132,9 @@ def test_the_run_was_air_gapped(run):
 
 
 def test_every_stage_produced_real_files(run):
+    for r in RUNS:
+        info = yaml.safe_load((run / f"results/train/{r}/train_info.json").read_text())
+        assert info["status"] == "ok" and info["train_args"]["seed"] == (1 if r.endswith("seed1") else 0), r
     for v in VARIANTS:
         assert (run / f"results/train/{v}/weights/best.pt").stat().st_size > 100_000
         assert list((run / f"results/train/{v}").glob("events.out.tfevents.*")), "TensorBoard events missing"
@@ -163,7 +178,9 @@ def test_benchmark_csv_has_every_row_with_positive_figures(run):
     assert (df["n_runs"] >= 5).all()
     assert df["map50_95"].between(0, 1).all() and df["map50"].between(0, 1).all()
     assert (df["threads"] == 1).all()
-    assert set(df["precision"]) <= {"f32", "bf16", "f16"}, set(df["precision"])
+    assert set(df["precision"]) <= {"f32", "bf16", "f16", "int8"}, set(df["precision"])
+    assert (df[df["target"].str.endswith("-int8")]["precision"] == "int8").all()
+    assert (df[df["target"].str.endswith("-int8")]["size_mb"] < df[df["target"] == "onnx"]["size_mb"].max() / 2).all()
     assert (df[df["target"] == "openvino-f32"]["precision"] == "f32").all()
     assert df["fraction_of_peak"].between(0, 1.5).all()
     assert df["environment"].nunique() == 1
@@ -195,18 +212,45 @@ def test_adding_a_width_trains_exactly_one_model(run):
     cfg = write_config(run, "more.yaml", lambda c: c["model"].update(widths=[0.25, 0.125, 0.0625]))
     out = snakemake(run, "--configfile", cfg, "--dry-run")
     counts = job_counts(out.stdout)
-    assert counts.get("train") == 1, counts
+    assert counts.get("train") == 2, counts  # one per seed
     assert counts.get("model_yaml") == 1
-    assert counts.get("export") == 4
-    assert counts.get("accuracy") == 6 and counts.get("latency") == 6
+    assert counts.get("export") == 6
+    assert counts.get("accuracy") == 9 and counts.get("latency") == 9
     assert "builtin_dataset" not in counts and "prepare_dataset" not in counts
 
 
 def test_benchmark_settings_retrain_and_reexport_nothing(run):
     cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7, parity_tolerance=0.5))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("latency") == 12, counts
+    assert counts.get("latency") == 18, counts
     assert not {"train", "export", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
+
+
+def test_growing_the_grid_trains_only_new_points(run):
+    cfg = write_config(run, "heads.yaml", lambda c: c["model"].update(heads=["P3-P5", "P3-P4"]))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("train") == 4 and counts.get("model_yaml") == 2, counts  # w*-p34, two seeds each
+    assert counts.get("export") == 12 and counts.get("latency") == 18, counts  # 2 new variants x 6 / x 9
+    cfg = write_config(run, "seeds.yaml", lambda c: c["train"].update(seeds=[0, 1, 2]))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("train") == 2, counts  # only seed 2 of each variant; seed 0's model is benchmarked
+    assert not {"export", "latency", "accuracy", "model_yaml"} & set(counts), counts
+    assert counts.get("report") == 1
+
+
+def test_int8_rows_are_scored_against_fp32(run):
+    df = pd.read_csv(run / "results/benchmark.csv")
+    int8 = df[df["precision"] == "int8"]
+    assert set(int8["target"]) == {"onnx-int8", "openvino-int8"} and (int8["status"] == "ok").all()
+    assert int8["map50_95_delta"].notna().all() and int8["peak_gflops"].notna().all()
+    peak = json.loads((run / "results/benchmark/peak.json").read_text())["peaks"]["1"]
+    assert (int8["peak_gflops"] == peak["int8_gops"]).all() and peak["int8_gops"] > 0
+    calib = yaml.safe_load((run / "results/dataset/calibration/data.yaml").read_text())
+    listed = Path(calib["val"]).read_text().split()
+    assert calib["n_images"] == len(listed) == 8 and all("/train/" in p for p in listed)
+    report = (run / "results/report/README.md").read_text()
+    assert "± " in report and "(n=2)" in report  # two seeds: mean ± sd in the variant table
+    assert "Non-dominated variants per target" in report
 
 
 def test_bad_width_fails_before_any_job(run):
@@ -225,7 +269,8 @@ def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp
     # a training that fails: w0.125's model definition is broken (newer than its training)
     (work / "results/models/w0.125/model.yaml").write_text("backbone: [[-1, 1, NoSuchModule, [16]]]\n")
     counts = job_counts(snakemake(work, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("train") == 1 and counts.get("export") == 5, counts  # w0.125's four + w0.25's onnx
+    # w0.125's two seeds retrain; its six formats and w0.25's onnx re-export
+    assert counts.get("train") == 2 and counts.get("export") == 7, counts
     snakemake(work, "--configfile", cfg)
     df = pd.read_csv(work / "results/benchmark.csv")
     assert len(df) == len(VARIANTS) * len(TARGETS)
@@ -286,3 +331,49 @@ def test_html_report_is_self_contained(run):
     for name in ("training_curves.png", "accuracy_vs_latency.png", "latency.png", "predictions.png", "benchmark.csv"):
         assert name in html, name
     assert "Pareto front" in html  # a caption made it in
+
+
+def test_cores_8_and_cores_1_give_the_same_results(tmp_path):
+    """Two fresh runs: --cores 8 (both trainings, the exports and the scoring jobs in flight
+    together) and --cores 1 (one job at a time) must produce the same models and figures.
+
+    Training threads are pinned to 1 in both: torch's results depend on its thread count (on
+    this machine 1 vs 2 threads move weights by up to 5e-3 after one epoch), and Snakemake
+    caps a job's threads at --cores, so the default config would compare different trainings.
+    """
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    runs = {}
+    for cores in (8, 1):
+        work = make_workdir(tmp_path / f"cores{cores}")
+        cfg = write_config(work, "pinned.yaml", lambda c: c["train"].update(threads=1))
+        snakemake(work, "--configfile", cfg, cores=cores)
+        runs[cores] = work
+    a, b = runs[8], runs[1]
+    for rel in ("results/dataset/summary.json", "results/dataset/data.yaml"):
+        assert (a / rel).read_text().replace(str(a), "") == (b / rel).read_text().replace(str(b), ""), rel
+    x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
+    for v in VARIANTS:
+        assert (a / f"results/models/{v}/model.yaml").read_bytes() == (
+            b / f"results/models/{v}/model.yaml"
+        ).read_bytes()
+        sa, sb = (
+            torch.load(w / f"results/train/{v}/weights/best.pt", weights_only=False)["model"].state_dict()
+            for w in (a, b)
+        )
+        assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa), f"{v}: weights differ"
+        ra, rb = (pd.read_csv(w / f"results/train/{v}/results.csv").drop(columns="time") for w in (a, b))
+        pd.testing.assert_frame_equal(ra, rb)
+        outs = []
+        for w in (a, b):
+            onnx = next((w / f"results/export/{v}/onnx").glob("*.onnx"))
+            sess = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
+            outs.append(sess.run(None, {sess.get_inputs()[0].name: x})[0])
+        assert np.array_equal(*outs), f"{v}: the exported ONNX models disagree"
+    keys = ["variant", "target", "threads"]
+    da, db = (pd.read_csv(w / "results/benchmark.csv").sort_values(keys).reset_index(drop=True) for w in (a, b))
+    assert (da["status"] == "ok").all() and (db["status"] == "ok").all()
+    same = [*keys, "status", "precision", "parameters", "gflops", "size_mb", "map50_95", "map50", "val_recall"]
+    pd.testing.assert_frame_equal(da[same], db[same])

@@ -25,18 +25,23 @@ from typing import Any
 import numpy as np
 import yaml
 
-from yoloshrink.export import EXPORT_FORMATS
+from yoloshrink.export import EXPORT_FORMATS, needs_calibration, runtime_format
 from yoloshrink.fsutil import atomic_write_json, read_json
 
-#: Benchmark targets: an exported format, optionally with a precision the runtime is asked for.
-#: "openvino" runs at OpenVINO's default precision for the CPU (bf16 where the CPU has it).
+#: Benchmark targets: an exported format, optionally with a precision OpenVINO is asked for.
+#: "openvino" runs at OpenVINO's default precision for the CPU (bf16 where the CPU has it);
+#: "openvino-f32" and "openvino-bf16" name it (a CPU without bf16 runs f32 whatever the hint:
+#: the ``precision`` column says what ran). The INT8 targets are their own exports.
 TARGETS = {
     "pytorch": ("pytorch", ""),
     "torchscript": ("torchscript", ""),
     "onnx": ("onnx", ""),
     "openvino": ("openvino", ""),
     "openvino-f32": ("openvino", "f32"),
+    "openvino-bf16": ("openvino", "bf16"),
     "ncnn": ("ncnn", ""),
+    "onnx-int8": ("onnx-int8", ""),
+    "openvino-int8": ("openvino-int8", ""),
 }
 
 
@@ -143,6 +148,10 @@ def make_runner(fmt: str, model_path: Path, threads: int, precision: str = "") -
     runtime's default, and the returned Runner says what actually ran.
     """
     model_path = Path(model_path)
+    if fmt in EXPORT_FORMATS and needs_calibration(fmt):
+        runner = make_runner(runtime_format(fmt), model_path, threads, precision)
+        runner.precision = "int8"  # quantized weights and activations (the head's decode stays float)
+        return runner
     if fmt in ("pytorch", "torchscript"):
         import torch
 
@@ -432,15 +441,53 @@ def machine_peak(threads: list[int], size: int = 2048, repeats: int = 5) -> dict
     dtypes = [("fp32", torch.float32)] + ([("bf16", torch.bfloat16)] if bf16 else [])
     for t in threads:
         torch.set_num_threads(t)
-        row: dict[str, float | None] = {"fp32_gflops": None, "bf16_gflops": None}
+        row: dict[str, float | None] = {"fp32_gflops": None, "bf16_gflops": None, "int8_gops": None}
         for name, dtype in dtypes:
             a = torch.randn(size, size).to(dtype)
             b = torch.randn(size, size).to(dtype)
             torch.matmul(a, b)
             best = min(_timed(lambda a=a, b=b: torch.matmul(a, b)) for _ in range(repeats))
             row[f"{name}_gflops"] = round(flops / best / 1e9, 2)
+        row["int8_gops"] = int8_peak(t, size, repeats)
         out["peaks"][str(t)] = row
     return out
+
+
+def int8_peak(threads: int, size: int = 2048, repeats: int = 5) -> float | None:
+    """Peak u8 x s8 -> s32 matmul throughput (GOP/s) of ONNX Runtime's ``MatMulInteger`` on
+    ``threads`` threads: the roof of the INT8 rows (the kernel their quantized Convs use).
+    None when ONNX Runtime cannot run it."""
+    try:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+
+        node = helper.make_node("MatMulInteger", ["a", "b"], ["y"])
+        graph = helper.make_graph(
+            [node],
+            "int8_peak",
+            [
+                helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size]),
+                helper.make_tensor_value_info("b", TensorProto.INT8, [size, size]),
+            ],
+            [helper.make_tensor_value_info("y", TensorProto.INT32, [size, size])],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        rng = np.random.default_rng(0)
+        feeds = {
+            "a": rng.integers(0, 255, (size, size), dtype=np.uint8),
+            "b": rng.integers(-127, 127, (size, size), dtype=np.int8),
+        }
+        sess.run(None, feeds)
+        best = min(_timed(lambda: sess.run(None, feeds)) for _ in range(repeats))
+        return round(2 * size**3 / best / 1e9, 2)
+    except Exception as exc:  # the fp32 roof still stands without it
+        print(f"int8 peak not measured: {type(exc).__name__}: {exc}")
+        return None
 
 
 def _timed(fn: Callable[[], Any]) -> float:

@@ -18,6 +18,9 @@ import yaml
 
 from yoloshrink.fsutil import atomic_write_json, atomic_write_text
 
+#: Image files a split folder is read for.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
 SPLITS = ("train", "val", "test")
 
 
@@ -206,3 +209,36 @@ def prepare_dataset(
     atomic_write_json(summary_json, summary)
     atomic_write_text(data_yaml, yaml.safe_dump(canonical, sort_keys=False))
     return canonical
+
+
+def calibration_set(data_yaml: Path, out_yaml: Path, n_images: int, seed: int = 0) -> dict[str, Any]:
+    """A data.yaml for INT8 calibration: ``n_images`` train images (a seeded sample, in name
+    order) listed in ``images.txt`` beside ``out_yaml`` as its ``train`` and ``val`` splits.
+
+    Calibrating on train images keeps the val split, which scores the INT8 models, unseen.
+    Returns the yaml's content.
+    """
+    import random
+
+    data = yaml.safe_load(Path(data_yaml).read_text())
+    root = Path(data.get("path") or Path(data_yaml).parent)
+    images: list[Path] = []
+    for folder in _resolve_split(data["train"], root, Path(data_yaml).parent):
+        images += sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise ValueError(f"{data_yaml}: no train images to calibrate on")
+    chosen = sorted(random.Random(seed).sample(images, min(n_images, len(images))))
+    out_yaml = Path(out_yaml)
+    listing = out_yaml.parent / "images.txt"
+    atomic_write_text(listing, "".join(f"{p.resolve()}\n" for p in chosen))
+    content = {
+        "path": str(out_yaml.parent.resolve()),
+        "train": str(listing.resolve()),
+        "val": str(listing.resolve()),
+        "names": data["names"],
+        "nc": data.get("nc", len(data["names"])),
+        "n_images": len(chosen),
+        "seed": seed,
+    }
+    atomic_write_text(out_yaml, yaml.safe_dump(content, sort_keys=False))
+    return content

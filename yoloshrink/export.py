@@ -17,8 +17,30 @@ from typing import Any
 
 from yoloshrink.fsutil import atomic_write_json
 
-#: Formats this workflow exports (the benchmark also times the trained checkpoint, "pytorch").
-EXPORT_FORMATS = ("torchscript", "onnx", "openvino", "ncnn")
+#: Formats this workflow exports (the benchmark also times the trained checkpoint, "pytorch"):
+#: name -> (ultralytics format, export arguments it implies). The INT8 formats are ultralytics'
+#: post-training static quantizations, calibrated on the images of a calibration data.yaml:
+#: ONNX Runtime ``quantize_static`` (QDQ; weighted ops only, the head's decode stays float) and
+#: OpenVINO through NNCF (the Detect head's decode ignored). NCNN's INT8 path needs its C++
+#: ``ncnn2table``/``ncnn2int8`` tools, which no PyPI package ships, so it is not offered.
+EXPORT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    "torchscript": ("torchscript", {}),
+    "onnx": ("onnx", {}),
+    "openvino": ("openvino", {}),
+    "ncnn": ("ncnn", {}),
+    "onnx-int8": ("onnx", {"quantize": 8}),
+    "openvino-int8": ("openvino", {"quantize": 8}),
+}
+
+
+def needs_calibration(fmt: str) -> bool:
+    """Whether exporting ``fmt`` reads calibration images (the INT8 formats)."""
+    return EXPORT_FORMATS[fmt][1].get("quantize") == 8
+
+
+def runtime_format(fmt: str) -> str:
+    """The runtime family of a format: "onnx-int8" -> "onnx"; "pytorch" stays "pytorch"."""
+    return EXPORT_FORMATS[fmt][0] if fmt in EXPORT_FORMATS else fmt
 
 
 def path_size(path: Path) -> int:
@@ -30,25 +52,37 @@ def path_size(path: Path) -> int:
 
 
 def export_model(
-    weights: Path, fmt: str, out_dir: Path, imgsz: int, extra: dict[str, Any] | None = None
+    weights: Path,
+    fmt: str,
+    out_dir: Path,
+    imgsz: int,
+    extra: dict[str, Any] | None = None,
+    calibration: Path | None = None,
 ) -> dict[str, Any]:
     """Export ``weights`` (a ``.pt``) to ``fmt`` into ``out_dir``; return the ``export.json`` record.
 
-    Work happens in a sibling temporary folder renamed to ``out_dir`` at the end, so the folder
-    is either complete or absent.
+    ``calibration`` is the data.yaml whose ``val`` images calibrate an INT8 format. Work
+    happens in a sibling temporary folder renamed to ``out_dir`` at the end, so the folder is
+    either complete or absent.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {list(EXPORT_FORMATS)}")
     out_dir = Path(out_dir)
     tmp = _fresh_tmp(out_dir)
     local = tmp / "best.pt"
     shutil.copyfile(weights, local)
-    record: dict[str, Any] = {"format": fmt, "imgsz": int(imgsz), "args": dict(extra or {})}
+    ul_format, implied = EXPORT_FORMATS[fmt]
+    args = {**implied, **(extra or {})}
+    if needs_calibration(fmt):
+        if calibration is None:
+            raise ValueError(f"{fmt}: INT8 export needs a calibration data.yaml")
+        args.update(data=str(calibration), split="val", batch=1)
+    record: dict[str, Any] = {"format": fmt, "imgsz": int(imgsz), "args": args}
     t0 = time.perf_counter()
     try:
         from ultralytics import YOLO
 
-        produced = YOLO(str(local), task="detect").export(format=fmt, imgsz=imgsz, device="cpu", **(extra or {}))
+        produced = YOLO(str(local), task="detect").export(format=ul_format, imgsz=imgsz, device="cpu", **args)
         produced = Path(produced)
         if not produced.exists():
             raise FileNotFoundError(f"ultralytics reported {produced} but it does not exist")
@@ -85,7 +119,12 @@ def _publish(tmp: Path, out_dir: Path) -> None:
 
 
 def export_job(
-    train_info: Path, fmt: str, out_dir: Path, imgsz: int, extra: dict[str, Any] | None = None
+    train_info: Path,
+    fmt: str,
+    out_dir: Path,
+    imgsz: int,
+    extra: dict[str, Any] | None = None,
+    calibration: Path | None = None,
 ) -> dict[str, Any]:
     """The export rule: export the training's best.pt, or record why there is nothing to export."""
     from yoloshrink.train import weights_of
@@ -98,4 +137,4 @@ def export_job(
         atomic_write_json(tmp / "export.json", record)
         _publish(tmp, Path(out_dir))
         return record
-    return export_model(weights, fmt, out_dir, imgsz, extra)
+    return export_model(weights, fmt, out_dir, imgsz, extra, calibration)

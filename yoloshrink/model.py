@@ -31,13 +31,44 @@ def stock_yolov8_yaml() -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
 
-def variant_yaml(
-    width: float, depth: float, max_channels: int, nc: int, base: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Return a model dict: ``base`` (stock YOLOv8) with ``scales`` replaced by explicit multiples.
+#: Detection head sets: the stock three scales, or P3-P4 without the stride-32 head (the
+#: original experiment's suggestion for small targets).
+HEADS = ("P3-P5", "P3-P4")
 
-    Raises ValueError for a non-positive multiple or channel cap.
+
+def drop_p5_head(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Remove the stride-32 output of a YOLOv8 head: its down-sampling Conv, Concat and C2f go,
+    and Detect reads the P3 and P4 outputs only. The backbone still reaches P5/32 (its SPPF
+    features feed the top-down path), so only the P5 detection branch is dropped.
     """
+    head = cfg["head"]
+    detect = head[-1]
+    if detect[2] != "Detect" or not isinstance(detect[0], list) or len(detect[0]) != 3:
+        raise ValueError("drop_p5_head expects a head ending in Detect over three scales (stock YOLOv8)")
+    p3, p4, p5 = detect[0]
+    n_backbone = len(cfg["backbone"])
+    if p5 != n_backbone + len(head) - 2:
+        raise ValueError(f"the P5 output (layer {p5}) must be the layer just before Detect")
+    first_p5 = p4 + 1 - n_backbone  # the P5 branch: every head layer after the P4 output
+    cfg["head"] = [*head[:first_p5], [[p3, p4], *detect[1:]]]
+    return cfg
+
+
+def variant_yaml(
+    width: float,
+    depth: float,
+    max_channels: int,
+    nc: int,
+    base: dict[str, Any] | None = None,
+    heads: str = "P3-P5",
+) -> dict[str, Any]:
+    """Return a model dict: ``base`` (stock YOLOv8) with ``scales`` replaced by explicit multiples
+    and, for ``heads="P3-P4"``, without the stride-32 detection branch.
+
+    Raises ValueError for a non-positive multiple or channel cap, or an unknown head set.
+    """
+    if heads not in HEADS:
+        raise ValueError(f"heads must be one of {', '.join(HEADS)}, got {heads!r}")
     if not width > 0 or not depth > 0:
         raise ValueError(f"width ({width}) and depth ({depth}) multiples must be > 0")
     if max_channels < 1:
@@ -50,6 +81,8 @@ def variant_yaml(
             module, args = layer[2], layer[3]
             if module in _CHANNEL_MODULES and args and isinstance(args[0], int):
                 args[0] = min(args[0], max_channels)
+    if heads == "P3-P4":
+        drop_p5_head(cfg)
     out = {
         "nc": int(nc),
         "depth_multiple": float(depth),
@@ -93,4 +126,5 @@ def summarize(yaml_path: Path, imgsz: int) -> dict[str, Any]:
         "width_multiple": cfg["width_multiple"],
         "depth_multiple": cfg["depth_multiple"],
         "max_channels": cfg["max_channels"],
+        "heads": f"P3-P{2 + len(cfg['head'][-1][0])}",
     }

@@ -22,7 +22,24 @@ from yoloshrink.fsutil import atomic_write_text, read_json
 from yoloshrink.train import read_results_csv
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-MARKERS = {"pytorch": "o", "torchscript": "s", "onnx": "^", "openvino": "D", "openvino-f32": "d", "ncnn": "v"}
+MARKERS = {
+    "pytorch": "o",
+    "torchscript": "s",
+    "onnx": "^",
+    "openvino": "D",
+    "openvino-f32": "d",
+    "openvino-bf16": "p",
+    "ncnn": "v",
+    "onnx-int8": "<",
+    "openvino-int8": ">",
+}
+#: train_info.json ``final_metrics`` key -> short name used in :func:`seed_stats` columns.
+SEED_METRICS = {
+    "metrics/mAP50-95(B)": "map50_95",
+    "metrics/mAP50(B)": "map50",
+    "metrics/precision(B)": "precision",
+    "metrics/recall(B)": "recall",
+}
 CURVES = [
     ("metrics/mAP50-95(B)", "mAP50-95"),
     ("metrics/mAP50(B)", "mAP50"),
@@ -54,10 +71,19 @@ def plot_training_curves(
     infos: dict[str, dict[str, Any]],
     colors: dict[str, str],
     path: Path,
+    other_seeds: dict[str, list[list[dict[str, float]]]] | None = None,
 ) -> None:
-    """Every variant's training curves overlaid, one panel per metric, best epoch marked."""
+    """Every variant's training curves overlaid, one panel per metric, best epoch marked.
+
+    ``curves`` are the primary seed's runs (the models exported); ``other_seeds`` (variant -> curves
+    of its other seeds) are drawn faintly in the same colour, to show the seed-to-seed spread.
+    """
     fig, axes = plt.subplots(2, 5, figsize=(20, 7.5))
     for ax, (key, label) in zip(axes.flat, CURVES, strict=True):
+        for variant, seed_rows in (other_seeds or {}).items():
+            for rows in seed_rows:
+                xs = [r["epoch"] for r in rows if key in r]
+                ax.plot(xs, [r[key] for r in rows if key in r], color=colors[variant], lw=0.8, alpha=0.35)
         for variant, rows in curves.items():
             xs = [r["epoch"] for r in rows if key in r]
             ys = [r[key] for r in rows if key in r]
@@ -70,17 +96,24 @@ def plot_training_curves(
         ax.set_title(label)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(title="variant (★ best epoch)")
+    title = "variant (★ best epoch" + ("; faint: other seeds)" if other_seeds else ")")
+    axes.flat[0].legend(title=title)
     fig.suptitle("Training curves (validation metrics and losses per epoch)")
     _save(fig, path)
 
 
 def plot_accuracy_vs_latency(
-    df: pd.DataFrame, colors: dict[str, str], path: Path, reference: dict[str, Any] | None = None
+    df: pd.DataFrame,
+    colors: dict[str, str],
+    path: Path,
+    reference: dict[str, Any] | None = None,
+    seed_sd: dict[str, float] | None = None,
 ) -> None:
     """mAP50-95 against p50 latency (log scale), per thread count; colour = variant, marker = target.
 
     ``reference`` (the original experiment) is drawn as grey hollow markers in every panel.
+    ``seed_sd`` (variant -> sample sd of its PyTorch mAP50-95 over training seeds, for variants
+    with more than one seed) is drawn as a vertical error bar of ± sd on each of its points.
     """
     ok = df[df["status"] == "ok"]
     threads = sorted(df["threads"].dropna().unique())
@@ -88,6 +121,18 @@ def plot_accuracy_vs_latency(
     for ax, t in zip(axes.flat, threads, strict=False):
         sub = ok[ok["threads"] == t]
         for _, r in sub.iterrows():
+            sd = (seed_sd or {}).get(r["variant"], math.nan)
+            if sd == sd:
+                ax.errorbar(
+                    r["p50_ms"],
+                    r["map50_95"],
+                    yerr=sd,
+                    fmt="none",
+                    ecolor=colors.get(r["variant"], "k"),
+                    elinewidth=1,
+                    capsize=3,
+                    zorder=1,
+                )
             ax.scatter(
                 r["p50_ms"],
                 r["map50_95"],
@@ -116,7 +161,12 @@ def plot_accuracy_vs_latency(
         ax.set_title(f"{int(t)} thread(s)")
         ax.grid(alpha=0.3, which="both")
     handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colors.items()]
-    handles += [plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f) for f, m in MARKERS.items()]
+    present = set(ok["target"])
+    handles += [
+        plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f) for f, m in MARKERS.items() if f in present
+    ]
+    if seed_sd and any(sd == sd for sd in seed_sd.values()):
+        handles.append(plt.Line2D([], [], color="k", marker="|", ms=10, ls="", label="± seed-to-seed sd"))
     if reference:
         handles.append(plt.Line2D([], [], color="0.55", marker="o", ls="", mfc="none", label="original (GPU timer)"))
     axes.flat[-1].legend(handles=handles, loc="best", fontsize=8)
@@ -177,9 +227,12 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
 
 
 def plot_predictions(
-    weights: dict[str, Path], images: list[Path], imgsz: int, colors: dict[str, str], path: Path
+    weights: dict[str, Path], images: list[Path], imgsz: int | dict[str, int], colors: dict[str, str], path: Path
 ) -> None:
-    """Ground truth and every variant's predictions (PyTorch, conf >= 0.25) on the same images."""
+    """Ground truth and every variant's predictions (PyTorch, conf >= 0.25) on the same images.
+
+    ``imgsz`` is one input size for all, or each variant's own (variant -> size).
+    """
     import cv2
     from ultralytics import YOLO
 
@@ -199,8 +252,9 @@ def plot_predictions(
                     p2 = (int((x + bw / 2) * w), int((y + bh / 2) * h))
                     cv2.rectangle(gt, p1, p2, (0, 200, 0) if c == 0 else (0, 0, 230), 1)
         panels = [gt]
-        for m in models.values():
-            res = m.predict(image, imgsz=imgsz, conf=0.25, device="cpu", verbose=False)[0]
+        for v, m in models.items():
+            size = variant_imgsz(imgsz, v)
+            res = m.predict(image, imgsz=size, conf=0.25, device="cpu", verbose=False)[0]
             panels.append(res.plot(line_width=1, font_size=8))
         for col, panel in enumerate(panels):
             ax = axes[row, col]
@@ -211,6 +265,11 @@ def plot_predictions(
                 ax.set_title(cols[col], color=colors.get(cols[col], "k"))
     fig.suptitle("Validation images: ground truth and each variant's predictions")
     _save(fig, path)
+
+
+def variant_imgsz(imgsz: int | dict[str, int], variant: str, default: int = 640) -> int:
+    """The input size of ``variant``: ``imgsz`` itself when one size is given for all."""
+    return int(imgsz.get(variant, default)) if isinstance(imgsz, dict) else int(imgsz)
 
 
 def pareto_front(df: pd.DataFrame) -> pd.DataFrame:
@@ -264,10 +323,72 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([head, sep, *body])
 
 
+def _known(x: Any) -> bool:
+    return x is not None and x == x
+
+
+def seed_stats(runs: dict[str, dict[str, Any]], infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Per variant, the spread of its final validation metrics over training seeds.
+
+    ``runs`` is run name -> {"variant", "seed", "primary"}; ``infos`` run name -> its
+    train_info.json (a run absent from ``infos`` counts as not completed). Only runs with status
+    "ok" count. Index: variant (in order of first appearance in ``runs``); columns: ``n`` (completed
+    runs), ``n_runs`` (runs planned), ``seeds`` (completed seeds, sorted), ``primary_seed`` (the seed
+    whose model is exported and benchmarked), and ``<metric>_mean`` / ``<metric>_sd`` for each
+    metric of :data:`SEED_METRICS` (``_sd`` is the sample sd, ddof=1, NaN when fewer than 2 values).
+    """
+    by_variant: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for run, r in runs.items():
+        by_variant.setdefault(r["variant"], []).append((run, r))
+    rows = []
+    for variant, members in by_variant.items():
+        done = [(r, infos[run]) for run, r in members if infos.get(run, {}).get("status") == "ok"]
+        primary = [r["seed"] for _, r in members if r.get("primary") and _known(r.get("seed"))]
+        row: dict[str, Any] = {
+            "variant": variant,
+            "n": len(done),
+            "n_runs": len(members),
+            "seeds": sorted(int(r["seed"]) for r, _ in done if _known(r.get("seed"))),
+            "primary_seed": int(primary[0]) if primary else math.nan,
+        }
+        for key, name in SEED_METRICS.items():
+            values = pd.Series([i.get("final_metrics", {}).get(key, math.nan) for _, i in done], dtype=float)
+            row[f"{name}_mean"] = values.mean() if values.notna().any() else math.nan
+            row[f"{name}_sd"] = values.std(ddof=1) if values.notna().sum() > 1 else math.nan
+        rows.append(row)
+    columns = ["variant", "n", "n_runs", "seeds", "primary_seed"]
+    columns += [f"{name}_{x}" for name in SEED_METRICS.values() for x in ("mean", "sd")]
+    return pd.DataFrame(rows, columns=columns).set_index("variant")
+
+
+def seed_sd(stats: pd.DataFrame | None, variant: str, metric: str = "map50_95") -> float:
+    """Sample sd over seeds of ``metric`` for ``variant``; NaN with one seed or no statistics."""
+    if stats is None or variant not in stats.index or stats.loc[variant, "n"] < 2:
+        return math.nan
+    return float(stats.loc[variant, f"{metric}_sd"])
+
+
+def mean_sd(mean: float, sd: float, n: int, digits: int = 3) -> str:
+    """``"mean ± sd (n=N)"`` when there are several seeds and an sd, else the plain value."""
+    if n > 1 and sd == sd:
+        return f"{mean:.{digits}f} ± {sd:.{digits}f} (n={n})"
+    return _fmt(float(mean), digits)
+
+
 def variant_table(
-    variants: list[str], summaries: dict[str, dict[str, Any]], infos: dict[str, dict[str, Any]]
+    variants: list[str],
+    summaries: dict[str, dict[str, Any]],
+    infos: dict[str, dict[str, Any]],
+    stats: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per variant: size, training outcome and the optimizer that actually ran."""
+    """Per variant: size, training outcome and the optimizer that actually ran.
+
+    ``infos`` is variant -> the primary seed's train_info.json. With ``stats`` (:func:`seed_stats`)
+    a variant trained with several seeds shows "mean ± sd (n=N)" over its completed seeds for P, R,
+    mAP50 and mAP50-95, and a column names the seed whose model was exported and benchmarked; the
+    other columns (epochs, best epoch, train time, optimizer) are the primary seed's.
+    """
+    metrics = {"P": "precision", "R": "recall", "mAP50": "map50", "mAP50-95": "map50_95"}
     rows = []
     for v in variants:
         s, i = summaries.get(v, {}), infos.get(v)
@@ -276,23 +397,83 @@ def variant_table(
             rows.append({"variant": v, "parameters": s.get("parameters", math.nan), "status": why})
             continue
         m = i.get("final_metrics", {})
-        rows.append(
-            {
-                "variant": v,
-                "parameters": s.get("parameters", math.nan),
-                "GFLOPs@640": s.get("gflops_640", math.nan),
-                "epochs run": i["epochs_run"],
-                "best epoch": i.get("best_epoch", math.nan),
-                "P": m.get("metrics/precision(B)", math.nan),
-                "R": m.get("metrics/recall(B)", math.nan),
-                "mAP50": m.get("metrics/mAP50(B)", math.nan),
-                "mAP50-95": m.get("metrics/mAP50-95(B)", math.nan),
-                "train s": i.get("wall_seconds", math.nan),
-                "optimizer": f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}",
-                "status": "ok",
-            }
-        )
+        row: dict[str, Any] = {
+            "variant": v,
+            "parameters": s.get("parameters", math.nan),
+            "GFLOPs@640": s.get("gflops_640", math.nan),
+            "epochs run": i["epochs_run"],
+            "best epoch": i.get("best_epoch", math.nan),
+        }
+        st = stats.loc[v] if stats is not None and v in stats.index else None
+        for col, name in metrics.items():
+            key = next(k for k, n in SEED_METRICS.items() if n == name)
+            if st is not None and st["n"] > 1:
+                row[col] = mean_sd(st[f"{name}_mean"], st[f"{name}_sd"], int(st["n"]))
+            else:
+                row[col] = m.get(key, math.nan)
+        row["train s"] = i.get("wall_seconds", math.nan)
+        row["optimizer"] = f"{i.get('optimizer_resolved')} lr {i.get('lr0_resolved'):.6g}"
+        if st is not None:
+            known = _known(st["primary_seed"])
+            row["benchmarked model"] = f"seed {int(st['primary_seed'])}" if known else "primary seed"
+        row["status"] = "ok"
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def seed_spread_sentences(stats: pd.DataFrame, variants: list[str], metric: str = "map50_95") -> list[str]:
+    """Per non-baseline variant: is its mAP50-95 difference from the baseline larger than the
+    seed-to-seed spread?
+
+    The difference is of the means over seeds; the spread is 2 x the standard error of the
+    difference, sqrt(sd_a²/n_a + sd_b²/n_b) (sample sds). With one seed on either side the spread is
+    unknown.
+    """
+    if len(variants) < 2:
+        return []
+    base, out = variants[0], []
+    for v in variants[1:]:
+        if any(x not in stats.index or stats.loc[x, "n"] < 1 for x in (v, base)):
+            out.append(f"{v} vs {base}: no completed training on one side, no seed comparison.")
+            continue
+        (ma, sa, na), (mb, sb, nb) = (
+            (stats.loc[x, f"{metric}_mean"], seed_sd(stats, x, metric), int(stats.loc[x, "n"])) for x in (v, base)
+        )
+        head = f"{v} vs {base}: mAP50-95 difference {ma - mb:+.3f}"
+        head += f" (means over {na} and {nb} seed(s): {ma:.3f} vs {mb:.3f})"
+        if sa != sa or sb != sb:
+            out.append(f"{head}; the seed-to-seed spread is unknown (one seed), so it cannot be told from noise.")
+            continue
+        se = math.sqrt(sa**2 / na + sb**2 / nb)
+        verdict = "larger than" if abs(ma - mb) > 2 * se else "within"
+        out.append(f"{head}: {verdict} the seed-to-seed spread (2 x standard error of the difference = {2 * se:.3f}).")
+    return out
+
+
+def seeds_sentence(stats: pd.DataFrame) -> str:
+    """What the seeds present are, which seed's model is benchmarked, and what ± means in the text."""
+    if stats.empty:
+        return "No training run completed."
+    primary = sorted({int(x) for x in stats["primary_seed"].dropna()})
+    which = f" ({', '.join(f'seed {x}' for x in primary)})" if primary else ""
+    bench = (
+        f"Only the primary seed's model{which} of each variant is exported and benchmarked: latencies and "
+        "per-target mAP50-95 come from that model."
+    )
+    counts = stats["n"].astype(int)
+    if counts.max() <= 1:
+        return (
+            f"One completed training seed per variant, so the seed-to-seed spread of mAP50-95 is unknown and "
+            f"small differences may be training noise. {bench}"
+        )
+    seeds = sorted({s for ss in stats["seeds"] for s in ss})
+    sds = stats.loc[stats["n"] > 1, "map50_95_sd"].dropna()
+    spread = f"; median seed-to-seed sd of mAP50-95 {sds.median():.3f}" if len(sds) else ""
+    return (
+        f"Seeds {', '.join(map(str, seeds))}: {int(counts.min())} to {int(counts.max())} completed training runs "
+        f"per variant{spread}. ± is the sample sd over seeds of the final validation mAP50-95 (PyTorch, "
+        f"training run). {bench}"
+    )
 
 
 def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
@@ -331,10 +512,108 @@ def reference_table(ref: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def budget_answers(df: pd.DataFrame, budgets_ms: list[float]) -> list[str]:
+def non_dominated(df: pd.DataFrame) -> dict[tuple[str, int], list[str]]:
+    """Per (target, threads): the variants on the Pareto front (lower p50_ms, higher map50_95),
+    fastest first. Failed rows are skipped."""
+    ok = df[df["status"] == "ok"]
+    out = {}
+    for (target, t), sub in ok.groupby(["target", "threads"], sort=False):
+        out[(str(target), int(t))] = pareto_front(sub)["variant"].tolist()
+    return out
+
+
+def _field(row: pd.Series, key: str, default: str) -> str:
+    """``row[key]`` as text, ``default`` when absent or empty."""
+    x = row.get(key)
+    return default if x is None or x != x or x == "" else str(x)
+
+
+def non_dominated_table(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`non_dominated` as a table: target, runtime, precision, threads, variants."""
+    ok = df[df["status"] == "ok"]
+    rows = []
+    for (target, t), variants in non_dominated(df).items():
+        first = ok[(ok["target"] == target) & (ok["threads"] == t)].iloc[0]
+        rows.append(
+            {
+                "target": target,
+                "runtime": _field(first, "runtime", ""),
+                "precision": _field(first, "precision", ""),
+                "threads": t,
+                "non-dominated variants (fastest first)": ", ".join(variants),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["target", "runtime", "precision", "threads", "non-dominated variants (fastest first)"]
+    )
+
+
+def _with_sd(m: float, sd: float, digits: int = 3) -> str:
+    return f"{m:.{digits}f} ± {sd:.{digits}f}" if sd == sd else f"{m:.{digits}f}"
+
+
+def budget_answers_per_target(
+    df: pd.DataFrame, budgets_ms: list[float], stats: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """For each budget, thread count and target: the most accurate variant within the budget.
+
+    One row per (budget_ms, threads, target) with the target's runtime and precision, the chosen
+    ``variant`` (None when nothing fits), its ``map50_95`` (that row's, through the target's own
+    model), ``sd`` (the variant's seed sd of mAP50-95 when it has several seeds, else NaN) and an
+    ``answer`` sentence. Failed rows are skipped; ties go to the faster row.
+    """
+    ok = df[(df["status"] == "ok")].dropna(subset=["p50_ms", "map50_95"])
+    rows = []
+    for t in sorted(ok["threads"].unique()):
+        for target in dict.fromkeys(ok.loc[ok["threads"] == t, "target"]):
+            sub = ok[(ok["threads"] == t) & (ok["target"] == target)]
+            runtime, precision = _field(sub.iloc[0], "runtime", target), _field(sub.iloc[0], "precision", "?")
+            for budget in budgets_ms:
+                fit = sub[sub["p50_ms"] <= budget]
+                where = (
+                    f"for a budget of {budget:g} ms per frame on this CPU with runtime {runtime} "
+                    f"(target {target}, precision {precision}, {int(t)} thread(s))"
+                )
+                row = {"budget_ms": budget, "threads": int(t), "target": target, "runtime": runtime}
+                row["precision"] = precision
+                if fit.empty:
+                    rows.append({**row, "variant": None, "map50_95": math.nan, "sd": math.nan})
+                    rows[-1]["answer"] = f"{where}, no variant fits."
+                    continue
+                best = fit.sort_values(["map50_95", "p50_ms"], ascending=[False, True]).iloc[0]
+                sd = seed_sd(stats, best["variant"])
+                rows.append({**row, "variant": best["variant"], "map50_95": best["map50_95"], "sd": sd})
+                rows[-1]["answer"] = (
+                    f"{where}, the most accurate variant is {best['variant']} "
+                    f"(mAP50-95 {_with_sd(best['map50_95'], sd)})."
+                )
+    columns = ["budget_ms", "threads", "target", "runtime", "precision", "variant", "map50_95", "sd", "answer"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def budget_tables(answers: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """:func:`budget_answers_per_target` as one compact table per thread count: rows budgets,
+    columns targets, cells "variant mAP50-95 ± sd" or "—" when nothing fits."""
+    out = {}
+    for t, sub in answers.groupby("threads", sort=True):
+        cells = sub.assign(
+            cell=[
+                "—" if v is None or v != v else f"{v} {_with_sd(m, sd)}"
+                for v, m, sd in zip(sub["variant"], sub["map50_95"], sub["sd"], strict=True)
+            ],
+            budget=[f"{b:g} ms" for b in sub["budget_ms"]],
+        )
+        table = cells.pivot(index="budget", columns="target", values="cell")
+        table = table.loc[list(dict.fromkeys(cells["budget"])), list(dict.fromkeys(cells["target"]))]
+        out[int(t)] = table.reset_index().rename_axis(columns=None)
+    return out
+
+
+def budget_answers(df: pd.DataFrame, budgets_ms: list[float], stats: pd.DataFrame | None = None) -> list[str]:
     """For each latency budget and thread count, the most accurate (variant, target) within it.
 
-    Uses the network-only p50 and each row's own mAP50-95 (through that target's model).
+    Uses the network-only p50 and each row's own mAP50-95 (through that target's model); with
+    ``stats`` (:func:`seed_stats`) the variant's seed sd is added as ± when it has several seeds.
     """
     ok = df[(df["status"] == "ok")].dropna(subset=["p50_ms", "map50_95"])
     out = []
@@ -350,11 +629,27 @@ def budget_answers(df: pd.DataFrame, budgets_ms: list[float]) -> list[str]:
                 )
                 continue
             best = fit.sort_values(["map50_95", "p50_ms"], ascending=[False, True]).iloc[0]
+            m = _with_sd(best["map50_95"], seed_sd(stats, best["variant"]))
             out.append(
                 f"{budget:g} ms per frame, {int(t)} thread(s): **{best['variant']}** on {best['target']} "
-                f"(mAP50-95 {best['map50_95']:.3f}, p50 {best['p50_ms']:.1f} ms, p90 {best['p90_ms']:.1f} ms)."
+                f"(mAP50-95 {m}, p50 {best['p50_ms']:.1f} ms, p90 {best['p90_ms']:.1f} ms)."
             )
     return out
+
+
+def _runs_by_info(
+    variants: list[str], infos: list[Path], runs: dict[str, dict[str, Any]] | None
+) -> tuple[dict[str, dict[str, Any]], dict[str, Path]]:
+    """The training runs and each run's folder.
+
+    With ``runs`` the run of an info file is its folder name (``results/train/<run>/``); without,
+    ``infos`` are one per variant, in ``variants`` order, each the variant's only (primary) run.
+    """
+    if runs is None:
+        dirs = {v: Path(p).parent for v, p in zip(variants, infos, strict=True)}
+        return {v: {"variant": v, "seed": None, "primary": True} for v in variants}, dirs
+    dirs = {Path(p).parent.name: Path(p).parent for p in infos}
+    return dict(runs), {run: dirs[run] for run in runs if run in dirs}
 
 
 def build_report(
@@ -364,38 +659,55 @@ def build_report(
     summaries: list[Path],
     out_dir: Path,
     val_images: list[Path] | None = None,
-    imgsz: int = 640,
+    imgsz: int | dict[str, int] = 640,
     reference: Path | None = None,
     environment: Path | None = None,
     card: Path | None = None,
     excluded: Path | None = None,
     budgets_ms: list[float] | None = None,
+    runs: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
 
-    A variant listed in ``variants`` whose files are missing is shown as missing in the tables.
+    ``infos`` are the train_info.json of every training run (``results/train/<run>/``) and ``runs``
+    run name -> {"variant", "seed", "primary"}; without ``runs``, one info per variant in
+    ``variants`` order. ``imgsz`` is one input size or each variant's own. A variant listed in
+    ``variants`` whose files are missing is shown as missing in the tables.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     df = pd.read_csv(csv)
     colors = variant_colors(variants)
-    info = {v: read_json(p) for v, p in zip(variants, infos, strict=True) if p.exists()}
-    runs = {v: Path(p).parent for v, p in zip(variants, infos, strict=True)}
-    curves = {v: read_results_csv(runs[v] / "results.csv") for v in info if info[v].get("status", "ok") == "ok"}
+    runs, run_dirs = _runs_by_info(variants, infos, runs)
+    run_info = {r: read_json(d / "train_info.json") for r, d in run_dirs.items() if (d / "train_info.json").exists()}
+    primary = {r["variant"]: run for run, r in runs.items() if r.get("primary")}
+    info = {v: run_info[run] for v, run in primary.items() if run in run_info}
+    stats = seed_stats(runs, run_info)
+    sds = {v: seed_sd(stats, v) for v in variants}
+
+    def done(run: str) -> bool:
+        return run_info.get(run, {}).get("status") == "ok" and (run_dirs[run] / "results.csv").exists()
+
+    curves = {v: read_results_csv(run_dirs[run] / "results.csv") for v, run in primary.items() if done(run)}
+    others: dict[str, list[list[dict[str, float]]]] = {}
+    for run, r in runs.items():
+        if not r.get("primary") and done(run):
+            others.setdefault(r["variant"], []).append(read_results_csv(run_dirs[run] / "results.csv"))
     summ = {v: read_json(p) for v, p in zip(variants, summaries, strict=True) if p.exists()}
-    plot_training_curves(curves, info, colors, out_dir / "training_curves.png")
+    plot_training_curves(curves, info, colors, out_dir / "training_curves.png", others)
     ref = yaml.safe_load(reference.read_text()) if reference else None
-    plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png", ref)
+    plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png", ref, sds)
     plot_latency(df, summ, colors, out_dir / "latency.png")
     plot_size(df, summ, colors, out_dir / "size.png")
-    trained = {v: runs[v] / "weights" / "best.pt" for v in curves}
+    trained = {v: run_dirs[primary[v]] / "weights" / "best.pt" for v in curves}
     if val_images:
         plot_predictions(trained, val_images, imgsz, colors, out_dir / "predictions.png")
     bench_cols = [
         "variant",
-        "format",
+        "target",
         "threads",
         "status",
         "precision",
+        "imgsz",
         "size_mb",
         "map50_95",
         "map50",
@@ -406,7 +718,15 @@ def build_report(
         "gflops_per_s",
         "speedup",
     ]
+    bench_cols = [c for c in bench_cols if c in df.columns]
     failed = df[df["status"] != "ok"]
+    sizes = sorted({int(x) for x in df["imgsz"].dropna()}) if "imgsz" in df.columns else []
+    size_text = f"input {sizes[0]} px" if len(sizes) == 1 else "input size per variant, column imgsz"
+    per_target = budget_answers_per_target(df, budgets_ms or [], stats)
+    budget_lines: list[str] = []
+    for t, table in budget_tables(per_target).items():
+        budget_lines += [f"Most accurate variant per target within the budget, {t} thread(s):", ""]
+        budget_lines += [markdown_table(table), ""]
     lines = [
         "# Width sweep: what does a narrower YOLOv8 cost, and what does it buy?",
         "",
@@ -416,20 +736,34 @@ def build_report(
         "",
         *[f"- {c}" for c in conclusions(df, summ, variants)],
         "",
+        "Is the mAP50-95 difference from the baseline larger than the seed-to-seed spread?",
+        "",
+        *[f"- {c}" for c in seed_spread_sentences(stats, variants)],
+        "",
         "## Which model for my latency budget?",
         "",
-        "On this machine (see Environment), network-only latency at batch 1; one seed per variant, so",
-        "mAP50-95 differences below about 0.02 are within epoch-to-epoch noise.",
+        "On this machine (see Environment), network-only latency at batch 1, the row's own mAP50-95",
+        "(through that target's model). " + seeds_sentence(stats),
         "",
-        *[f"- {a}" for a in budget_answers(df, budgets_ms or [])],
+        *budget_lines,
+        "Overall, across targets:",
+        "",
+        *[f"- {a}" for a in budget_answers(df, budgets_ms or [], stats)],
+        "",
+        "## Non-dominated variants per target",
+        "",
+        "Per target (runtime and precision) and thread count, the variants no other variant beats on both",
+        "p50 latency and mAP50-95.",
+        "",
+        markdown_table(non_dominated_table(df)),
         "",
         "## Variants",
         "",
-        markdown_table(variant_table(variants, summ, info)),
+        markdown_table(variant_table(variants, summ, info, stats)),
         "",
         "![training curves](training_curves.png)",
         "",
-        "## Benchmark (batch 1, input %s px)" % (int(df["imgsz"].iloc[0]) if len(df) else "?"),
+        f"## Benchmark (batch 1, {size_text})",
         "",
         markdown_table(df[bench_cols]),
         "",

@@ -21,6 +21,7 @@ COLUMNS = [
     "variant",
     "width",
     "depth",
+    "heads",
     "target",
     "format",
     "threads",
@@ -76,14 +77,15 @@ def build_table(
     peak: Path,
     environment: Path,
     parity_tolerance: float,
-    imgsz: int,
+    imgsz: dict[str, int] | int,
 ) -> pd.DataFrame:
     """Join accuracy, latency, export and size records into the benchmark table.
 
     Layout assumed (the workflow's): ``results/benchmark/<variant>/<target>/{accuracy,latency_t<N>}.json``,
     ``results/export/<variant>/<format>/export.json``, ``results/train/<variant>/train_info.json``,
     ``results/models/<variant>/summary.json``. The first variant (config order) is the baseline
-    of the ``speedup`` column.
+    of the ``speedup`` column. ``imgsz`` is the input size exported, timed and scored, per
+    variant (or one for all).
     """
     summary_by_variant = {_parts(p, 1)[0]: read_json(p) for p in summaries}
     variants = list(summary_by_variant)
@@ -116,16 +118,19 @@ def build_table(
         s = summary_by_variant[variant]
         errors = [r.get("error") for r in (ex, a, lat) if r.get("status") != "ok"]
         ok = not errors
-        gflops = s["gflops_640"] * (imgsz / 640) ** 2
+        size = imgsz[variant] if isinstance(imgsz, dict) else imgsz
+        gflops = s["gflops_640"] * (size / 640) ** 2
         p50 = lat.get("p50_ms", math.nan)
         attained = gflops / (p50 / 1000) if p50 == p50 and p50 > 0 else math.nan
         roof = peaks.get(str(lat.get("threads")), {})
-        peak_gflops = roof.get("bf16_gflops" if lat.get("precision") == "bf16" else "fp32_gflops") or math.nan
+        roof_key = {"bf16": "bf16_gflops", "int8": "int8_gops"}.get(lat.get("precision", ""), "fp32_gflops")
+        peak_gflops = roof.get(roof_key) or math.nan
         rows.append(
             {
                 "variant": variant,
                 "width": s["width_multiple"],
                 "depth": s["depth_multiple"],
+                "heads": s.get("heads", "P3-P5"),
                 "target": target,
                 "format": fmt,
                 "threads": lat.get("threads"),
@@ -134,7 +139,7 @@ def build_table(
                 "runtime": lat.get("runtime", ""),
                 "runtime_version": lat.get("runtime_version", ""),
                 "precision": lat.get("precision", ""),
-                "imgsz": imgsz,
+                "imgsz": size,
                 "parameters": s["parameters"],
                 "gflops": round(gflops, 4),
                 "size_mb": round(ex["size_bytes"] / 1e6, 3) if "size_bytes" in ex else math.nan,

@@ -68,25 +68,85 @@ def canonical(value: Any) -> Any:
     return value
 
 
-def variant_name(width: float) -> str:
-    """Readable, stable name of a width variant: 0.25 -> "w0.25", 0.125 -> "w0.125"."""
-    return f"w{width:g}"
+#: The stock YOLOv8n knobs: a variant's name spells out only the knobs that differ from these
+#: (and an input size that differs from ``train.imgsz``), so that names stay stable, and
+#: existing trainings stay valid, when the grid grows along a new axis.
+STOCK_DEPTH = 0.33
+STOCK_HEADS = "P3-P5"
+
+
+def variant_name(width: float, depth: float = STOCK_DEPTH, imgsz: int | None = None, heads: str = STOCK_HEADS) -> str:
+    """Readable, stable name of a grid point: "w0.25", "w0.125-d0.67", "w0.125-320px",
+    "w0.125-p34" (P3-P4 heads); ``imgsz=None`` means the default training size."""
+    name = f"w{width:g}"
+    if abs(depth - STOCK_DEPTH) > 1e-12:
+        name += f"-d{depth:g}"
+    if imgsz is not None:
+        name += f"-{imgsz}px"
+    if heads != STOCK_HEADS:
+        name += "-" + heads.lower().replace("-", "")[:1] + heads.replace("P", "").replace("-", "")
+    return name
 
 
 def variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The variant table: name -> knobs (width, depth, max_channels), in config order."""
+    """The variant grid: name -> knobs (width, depth, imgsz, heads, max_channels, export_imgsz),
+    the product of ``model.widths`` x ``depths`` x ``imgsz`` x ``heads`` in config order.
+
+    ``imgsz`` is the training input size (``model.imgsz``, default ``[train.imgsz]``);
+    ``export_imgsz`` is the size exported, timed and scored: ``export.imgsz`` when set, else
+    the variant's own.
+    """
     model = config["model"]
+    base_imgsz = int(config.get("train", {}).get("imgsz", 640))
+    export_imgsz = config.get("export", {}).get("imgsz")
     out: dict[str, dict[str, Any]] = {}
     for width in model["widths"]:
-        name = variant_name(width)
-        if name in out:
-            raise ConfigError(f"model.widths: {width!r} duplicates {out[name]['width']!r}")
-        out[name] = {
-            "width": float(width),
-            "depth": float(model.get("depth_multiple", 0.33)),
-            "max_channels": int(model.get("max_channels", 1024)),
-        }
+        for depth in model.get("depths") or [STOCK_DEPTH]:
+            for imgsz in model.get("imgsz") or [base_imgsz]:
+                for heads in model.get("heads") or [STOCK_HEADS]:
+                    name = variant_name(width, depth, None if imgsz == base_imgsz else imgsz, heads)
+                    if name in out:
+                        raise ConfigError(f"model: {name} appears twice in the grid (duplicate values)")
+                    out[name] = {
+                        "width": float(width),
+                        "depth": float(depth),
+                        "imgsz": int(imgsz),
+                        "heads": str(heads),
+                        "max_channels": int(model.get("max_channels", 1024)),
+                        "export_imgsz": int(export_imgsz or imgsz),
+                    }
     return out
+
+
+def seeds(config: dict[str, Any]) -> list[int]:
+    """Training seeds: ``train.seeds`` when given, else ``[train.seed]``. The first is the
+    primary seed, whose model is exported and benchmarked."""
+    train = config.get("train", {})
+    return [int(s) for s in (train.get("seeds") or [train.get("seed", 0)])]
+
+
+def run_name(variant: str, seed: int, primary: int) -> str:
+    """Training run of ``variant`` at ``seed``: the variant's own name for the primary seed
+    (its results folder does not move when seeds are added), else "<variant>-seed<seed>"."""
+    return variant if seed == primary else f"{variant}-seed{seed}"
+
+
+def training_runs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every training: run name -> {"variant", "seed", "primary"} (variants x seeds)."""
+    all_seeds = seeds(config)
+    return {
+        run_name(v, s, all_seeds[0]): {"variant": v, "seed": s, "primary": s == all_seeds[0]}
+        for v in variants(config)
+        for s in all_seeds
+    }
+
+
+def train_settings(config: dict[str, Any], variant: dict[str, Any], seed: int) -> dict[str, Any]:
+    """ultralytics training settings of one run: ``train`` with the run's seed and the variant's
+    input size (``threads`` and ``seeds`` are the workflow's, not ultralytics')."""
+    out = {k: v for k, v in config["train"].items() if k not in ("threads", "seeds")}
+    out.update(seed=int(seed), imgsz=int(variant["imgsz"]))
+    return canonical(out)
 
 
 def bench_threads(config: dict[str, Any], cpu_count: int | None = None) -> list[int]:
@@ -97,12 +157,12 @@ def bench_threads(config: dict[str, Any], cpu_count: int | None = None) -> list[
 
 
 def bench_targets(config: dict[str, Any]) -> list[str]:
-    """Benchmark targets: the PyTorch checkpoint, each exported format, and OpenVINO at f32
-    beside OpenVINO's default precision (bf16 on CPUs that have it)."""
+    """Benchmark targets: the PyTorch checkpoint, each exported format (the INT8 ones too), and
+    OpenVINO asked for f32 and for bf16 beside its default precision (bf16 on CPUs that have it)."""
     formats = list(config["export"]["formats"])
     out = ["pytorch", *formats]
     if "openvino" in formats:
-        out.insert(out.index("openvino") + 1, "openvino-f32")
+        out[out.index("openvino") + 1 : out.index("openvino") + 1] = ["openvino-f32", "openvino-bf16"]
     return out
 
 

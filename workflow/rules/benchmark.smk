@@ -1,6 +1,6 @@
 # Stage 5: accuracy per (variant, target) and latency per (variant, target, threads), the
 # machine's peak and environment, then one CSV. A target is an exported format, optionally at
-# a given precision ("openvino-f32"). Timing jobs hold `bench_lock` (limited to 1 by
+# a given precision ("openvino-f32") or its INT8 export ("onnx-int8"). Timing jobs hold `bench_lock` (limited to 1 by
 # profiles/default) and ask for as many cores as the largest thread count, so no two timings,
 # and no timing and a training, share the machine.
 
@@ -17,7 +17,7 @@ rule accuracy:
         "../../envs/benchmark.yaml"
     threads: 1
     params:
-        imgsz=config["export"]["imgsz"],
+        imgsz=variant_param("export_imgsz"),
     script:
         "../scripts/accuracy.py"
 
@@ -36,7 +36,7 @@ rule latency:
     resources:
         bench_lock=1,
     params:
-        imgsz=config["export"]["imgsz"],
+        imgsz=variant_param("export_imgsz"),
         timing=workflowcfg.canonical(
             {
                 k: config["benchmark"][k]
@@ -105,7 +105,7 @@ rule benchmark_table:
             threads=BENCH_THREADS,
         ),
         exports=expand("results/export/{variant}/{fmt}", variant=VARIANTS, fmt=FORMATS),
-        trainings=expand("results/train/{variant}/train_info.json", variant=VARIANTS),
+        trainings=expand("results/train/{run}/train_info.json", run=VARIANTS),
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
         peak="results/benchmark/peak.json",
         environment="results/benchmark/environment.json",
@@ -121,7 +121,9 @@ rule benchmark_table:
         "../../envs/benchmark.yaml"
     params:
         parity_tolerance=config["benchmark"]["parity_tolerance"],
-        imgsz=config["export"]["imgsz"],
+        imgsz=workflowcfg.canonical(
+            {v: knobs["export_imgsz"] for v, knobs in VARIANTS.items()}
+        ),
     script:
         "../scripts/benchmark_table.py"
 
@@ -141,6 +143,6 @@ rule ultralytics_crosscheck:
     resources:
         bench_lock=1,
     params:
-        imgsz=config["export"]["imgsz"],
+        imgsz=variant_param("export_imgsz"),
     script:
         "../scripts/crosscheck.py"

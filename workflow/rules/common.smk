@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir)))
 from yoloshrink import offline, workflowcfg  # noqa: E402
 from yoloshrink import cluster  # noqa: E402
 from yoloshrink.bench import target_format  # noqa: E402
+from yoloshrink.export import EXPORT_FORMATS, needs_calibration  # noqa: E402
 
 # Every job inherits this process's environment: ultralytics, OpenVINO and ONNX Runtime offline.
 offline.apply()
@@ -24,13 +25,16 @@ validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 workflowcfg.check(config, base_dir=Path(workflow.basedir))
 
 VARIANTS = workflowcfg.variants(config)  # {"w0.25": {"width": 0.25, ...}, ...}
+RUNS = workflowcfg.training_runs(
+    config
+)  # {"w0.25": {"variant": "w0.25", "seed": 0}, ...}
 FORMATS = config["export"]["formats"]  # exported formats
 TARGETS = workflowcfg.bench_targets(
     config
 )  # benchmark rows: pytorch, formats, openvino-f32
 BENCH_THREADS = workflowcfg.bench_threads(config)
 
-for _variant, _error in workflowcfg.failed_trainings(list(VARIANTS)).items():
+for _variant, _error in workflowcfg.failed_trainings(list(RUNS)).items():
     print(
         f"NOTE: the training of {_variant} failed earlier ({_error}); its rows are 'failed'. "
         f"To retry it: snakemake --forcerun results/train/{_variant}/train_info.json",
@@ -40,7 +44,8 @@ for _variant, _error in workflowcfg.failed_trainings(list(VARIANTS)).items():
 
 wildcard_constraints:
     variant="|".join(map(workflowcfg.re_escape, VARIANTS)),
-    fmt="torchscript|onnx|openvino|ncnn",
+    run="|".join(map(workflowcfg.re_escape, RUNS)),
+    fmt="|".join(map(workflowcfg.re_escape, EXPORT_FORMATS)),
     target="|".join(map(workflowcfg.re_escape, TARGETS)),
     threads=r"\d+",
 
@@ -48,6 +53,20 @@ wildcard_constraints:
 def variant_param(key):
     """A params function returning one knob of the wildcard's variant."""
     return lambda wildcards: VARIANTS[wildcards.variant][key]
+
+
+def run_param(fn):
+    """A params function of the wildcard's training run: ``fn(run record, variant knobs)``."""
+    return lambda wildcards: fn(
+        RUNS[wildcards.run], VARIANTS[RUNS[wildcards.run]["variant"]]
+    )
+
+
+def calibration_input(wildcards):
+    """The calibration set, for the INT8 export formats only."""
+    if needs_calibration(wildcards.fmt):
+        return "results/dataset/calibration/data.yaml"
+    return []
 
 
 def model_for_target(wildcards):

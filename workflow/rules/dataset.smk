@@ -98,6 +98,22 @@ rule prepare_dataset:
         "../scripts/prepare_dataset.py"
 
 
+rule calibration_set:
+    """Train images that calibrate the INT8 exports (the val split stays for scoring)."""
+    input:
+        data="results/dataset/data.yaml",
+    output:
+        "results/dataset/calibration/data.yaml",
+    log:
+        "logs/dataset/calibration.log",
+    conda:
+        "../../envs/dataset.yaml"
+    params:
+        n_images=config["export"]["calibration_images"],
+    script:
+        "../scripts/calibration_set.py"
+
+
 rule dataset_card:
     input:
         data="results/dataset/data.yaml",

@@ -3,18 +3,17 @@
 
 rule export:
     input:
-        "results/train/{variant}/train_info.json",
+        training="results/train/{variant}/train_info.json",
+        calibration=calibration_input,
     output:
         directory("results/export/{variant}/{fmt}"),
     log:
         "logs/export/{variant}/{fmt}.log",
-    wildcard_constraints:
-        fmt="torchscript|onnx|openvino|ncnn",
     conda:
         "../../envs/export.yaml"
     threads: 2
     params:
-        imgsz=config["export"]["imgsz"],
+        imgsz=variant_param("export_imgsz"),
         args=lambda wildcards: workflowcfg.canonical(
             config["export"]["args"].get(wildcards.fmt, {})
         ),

@@ -15,6 +15,7 @@ rule model_yaml:
         width=variant_param("width"),
         depth=variant_param("depth"),
         max_channels=variant_param("max_channels"),
-        imgsz=config["train"]["imgsz"],
+        heads=variant_param("heads"),
+        imgsz=variant_param("export_imgsz"),
     script:
         "../scripts/model_yaml.py"

@@ -5,7 +5,7 @@
 rule report:
     input:
         csv="results/benchmark.csv",
-        infos=expand("results/train/{variant}/train_info.json", variant=VARIANTS),
+        infos=expand("results/train/{run}/train_info.json", run=RUNS),
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
         data="results/dataset/data.yaml",
         environment="results/benchmark/environment.json",
@@ -43,7 +43,10 @@ rule report:
         "../../envs/report.yaml"
     params:
         variants=list(VARIANTS),
-        imgsz=config["export"]["imgsz"],
+        runs=workflowcfg.canonical(RUNS),
+        imgsz=workflowcfg.canonical(
+            {v: knobs["export_imgsz"] for v, knobs in VARIANTS.items()}
+        ),
         n_images=3,
         budgets_ms=config["report"]["budgets_ms"],
     script:

@@ -14,10 +14,11 @@ from yoloshrink.export import export_job
 
 torch.set_num_threads(snakemake.threads)
 record = export_job(
-    Path(snakemake.input[0]),
+    Path(snakemake.input.training),
     snakemake.wildcards.fmt,
     Path(snakemake.output[0]),
     imgsz=snakemake.params.imgsz,
     extra=dict(snakemake.params.args),
+    calibration=Path(snakemake.input.calibration) if snakemake.input.calibration else None,
 )
 print(record)

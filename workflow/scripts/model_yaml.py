@@ -15,11 +15,11 @@ from yoloshrink.model import summarize, variant_yaml, write_variant_yaml
 
 p = snakemake.params
 nc = int(yaml.safe_load(Path(snakemake.input.data).read_text())["nc"])
-cfg = variant_yaml(p.width, p.depth, p.max_channels, nc)
+cfg = variant_yaml(p.width, p.depth, p.max_channels, nc, heads=p.heads)
 write_variant_yaml(
     Path(snakemake.output.yaml),
     cfg,
-    header=f"YOLOv8 variant {snakemake.wildcards.variant}: width {p.width}, depth {p.depth}",
+    header=f"YOLOv8 variant {snakemake.wildcards.variant}: width {p.width}, depth {p.depth}, heads {p.heads}",
 )
 summary = summarize(Path(snakemake.output.yaml), p.imgsz)
 print(summary)

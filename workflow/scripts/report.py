@@ -15,14 +15,15 @@ images = sorted(p for p in val_images_dir(Path(snakemake.input.data)).iterdir() 
 build_report(
     csv=Path(snakemake.input.csv),
     variants=list(snakemake.params.variants),
-    infos=[Path(p) for p in snakemake.input.infos],
+    infos=[Path(p) for p in snakemake.input.infos],  # every training run: results/train/<run>/train_info.json
     summaries=[Path(p) for p in snakemake.input.summaries],
     out_dir=Path(snakemake.output.readme).parent,
     val_images=images[: snakemake.params.n_images],
-    imgsz=snakemake.params.imgsz,
+    imgsz=dict(snakemake.params.imgsz),  # variant -> input size
     reference=Path(snakemake.input.reference),
     environment=Path(snakemake.input.environment),
     card=Path(snakemake.input.card),
     excluded=Path(snakemake.input.excluded),
     budgets_ms=list(snakemake.params.budgets_ms),
+    runs=dict(snakemake.params.runs),  # run -> {"variant", "seed", "primary"}
 )
