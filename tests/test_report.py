@@ -235,3 +235,49 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     readme = (out / "README.md").read_text()
     assert "One completed training seed per variant" in readme and " ± " not in readme
     assert "| w0.25 | 3011238 | 8.193 | 3 | 3 | 0.600 | 0.400 | 0.500 | 0.300 |" in readme
+
+
+def test_floor_table_divides_operations_by_the_measured_roof():
+    df = pd.DataFrame(
+        [
+            {
+                "variant": "w0.125",
+                "threads": 1,
+                "imgsz": 640,
+                "status": "ok",
+                "target": "onnx",
+                "precision": "f32",
+                "gflops": 2.8,
+                "peak_gflops": 87.0,
+                "p50_ms": 47.8,
+                "fraction_of_peak": 0.67,
+            },
+            {
+                "variant": "w0.125",
+                "threads": 1,
+                "imgsz": 640,
+                "status": "ok",
+                "target": "openvino-int8",
+                "precision": "int8",
+                "gflops": 2.8,
+                "peak_gflops": 140.0,
+                "p50_ms": 29.7,
+                "fraction_of_peak": 0.67,
+            },
+            {
+                "variant": "w0.125",
+                "threads": 1,
+                "imgsz": 640,
+                "status": "failed",
+                "target": "ncnn",
+                "precision": "f32",
+                "gflops": 2.8,
+                "peak_gflops": 87.0,
+                "p50_ms": 1.0,
+                "fraction_of_peak": 9.9,
+            },
+        ]
+    )
+    (row,) = report.floor_table(df).to_dict("records")
+    assert row["fp32 floor ms"] == pytest.approx(2.8 / 87 * 1000) and row["int8 floor ms"] == pytest.approx(20.0)
+    assert row["fastest"] == "openvino-int8 (int8)" and row["p50 ms"] == 29.7  # the failed row is ignored

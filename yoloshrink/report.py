@@ -652,6 +652,34 @@ def _runs_by_info(
     return dict(runs), {run: dirs[run] for run in runs if run in dirs}
 
 
+def floor_table(df: pd.DataFrame) -> pd.DataFrame:
+    """How far each (variant, threads) is from this machine's physical limit.
+
+    The floor is the variant's GFLOPs at its input size divided by the measured matmul roof
+    of a precision (``peak_gflops`` of that precision's rows: fp32 and, where INT8 rows ran,
+    int8): no runtime can beat it without doing fewer operations. Beside it, the fastest
+    completed row, its p50 and the fraction of its own roof it attained.
+    """
+    if not {"gflops", "peak_gflops", "p50_ms", "precision"} <= set(df.columns):
+        return pd.DataFrame()
+    ok = df[df["status"] == "ok"].dropna(subset=["p50_ms", "gflops"])
+    rows = []
+    for (variant, threads), sub in ok.groupby(["variant", "threads"], sort=False):
+        gflops = float(sub["gflops"].iloc[0])
+        row: dict[str, Any] = {"variant": variant, "threads": int(threads), "imgsz": int(sub["imgsz"].iloc[0])}
+        row["GFLOPs"] = gflops
+        for precision, label in (("f32", "fp32"), ("int8", "int8")):
+            roof = sub[sub["precision"] == precision]["peak_gflops"].dropna()
+            row[f"{label} roof GOP/s"] = float(roof.iloc[0]) if len(roof) else math.nan
+            row[f"{label} floor ms"] = gflops / row[f"{label} roof GOP/s"] * 1000 if len(roof) else math.nan
+        best = sub.loc[sub["p50_ms"].idxmin()]
+        row["fastest"] = f"{best['target']} ({best['precision']})"
+        row["p50 ms"] = float(best["p50_ms"])
+        row["of its roof"] = float(best.get("fraction_of_peak", math.nan))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def build_report(
     csv: Path,
     variants: list[str],
@@ -749,6 +777,13 @@ def build_report(
         "Overall, across targets:",
         "",
         *[f"- {a}" for a in budget_answers(df, budgets_ms or [], stats)],
+        "",
+        "## How far from the physical limit?",
+        "",
+        "The floor is the model's operations divided by this machine's measured matmul roof (fp32; int8",
+        "through ONNX Runtime's MatMulInteger): the latency no runtime can beat without fewer operations.",
+        "",
+        markdown_table(floor_table(df)),
         "",
         "## Non-dominated variants per target",
         "",
