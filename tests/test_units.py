@@ -280,10 +280,17 @@ def test_every_schema_rule_names_key_and_value(edit, expected):
     assert expected in str(err.value)
 
 
-def test_default_and_csgo_configs_are_valid():
+def test_default_and_shipped_configs_are_valid():
     workflowcfg.validate_config(_default_config(), SCHEMA)
     csgo = yaml.safe_load((Path(__file__).parent.parent / "config/csgo.yaml").read_text())
     workflowcfg.validate_config(csgo, SCHEMA)
+    edge = yaml.safe_load((Path(__file__).parent.parent / "config/edge640.yaml").read_text())
+    merged = _default_config()
+    for section, values in edge.items():
+        merged[section] = {**merged[section], **values}
+    workflowcfg.validate_config(merged, SCHEMA)
+    assert list(workflowcfg.variants(merged)) == ["w0.125"]
+    assert workflowcfg.variants(merged)["w0.125"]["export_imgsz"] == 640
 
 
 def test_canonical_params_ignore_key_order():
