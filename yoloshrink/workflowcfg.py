@@ -84,7 +84,7 @@ def variant_name(width: float, depth: float = STOCK_DEPTH, imgsz: int | None = N
     if imgsz is not None:
         name += f"-{imgsz}px"
     if heads != STOCK_HEADS:
-        name += "-" + heads.lower().replace("-", "")[:1] + heads.replace("P", "").replace("-", "")
+        name += "-p" + heads.replace("P", "").replace("-", "")  # "P3-P4" -> "-p34"
     return name
 
 
