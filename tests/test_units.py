@@ -134,21 +134,30 @@ def test_p3_p4_heads_drop_the_stride_32_branch(tmp_path):
         model.variant_yaml(0.125, 0.33, 1024, nc=2, heads="P2-P5")
 
 
-def test_calibration_set_samples_train_images_only(tmp_path):
+def test_calibration_set_samples_train_images_only_and_writes_no_source(tmp_path):
     from yoloshrink.data import calibration_set
 
+    src = tmp_path / "src"
     for split, n in (("train", 30), ("val", 5)):
-        (tmp_path / split).mkdir()
+        (src / split / "images").mkdir(parents=True)
+        (src / split / "labels").mkdir(parents=True)
         for i in range(n):
-            (tmp_path / split / f"{split}{i:02d}.jpg").write_bytes(b"x")
-    (tmp_path / "data.yaml").write_text(f"path: {tmp_path}\ntrain: train\nval: val\nnames: {{0: CT, 1: T}}\n")
-    out = tmp_path / "calib" / "data.yaml"
-    content = calibration_set(tmp_path / "data.yaml", out, n_images=8)
-    listed = (tmp_path / "calib" / "images.txt").read_text().split()
-    assert len(listed) == 8 and listed == sorted(listed) and all("/train/train" in p for p in listed)
-    assert content["train"] == content["val"] == str((tmp_path / "calib" / "images.txt").resolve())
-    assert calibration_set(tmp_path / "data.yaml", out, n_images=8) == content  # deterministic
-    assert calibration_set(tmp_path / "data.yaml", out, n_images=100)["n_images"] == 30
+            (src / split / "images" / f"{split}{i:02d}.jpg").write_bytes(b"x")
+            if i % 2 == 0:  # odd images are backgrounds (no label file)
+                (src / split / "labels" / f"{split}{i:02d}.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (src / "data.yaml").write_text(f"path: {src}\ntrain: train/images\nval: val/images\nnames: {{0: CT, 1: T}}\n")
+    before = sorted(p for p in src.rglob("*"))
+    out = tmp_path / "calib"
+    content = calibration_set(src / "data.yaml", out, n_images=8)
+    images = sorted((out / "images").iterdir())
+    assert len(images) == 8 and all(p.resolve().parent == src / "train" / "images" for p in images)
+    labels = {p.stem for p in (out / "labels").iterdir()}
+    assert labels == {p.stem for p in images if int(p.stem[-2:]) % 2 == 0}
+    assert content["train"] == content["val"] == "images" and content["path"] == str(out.resolve())
+    assert calibration_set(src / "data.yaml", out, n_images=8) == content  # deterministic
+    assert sorted((out / "images").iterdir()) == images
+    assert calibration_set(src / "data.yaml", out, n_images=100)["n_images"] == 30
+    assert sorted(p for p in src.rglob("*")) == before and not (tmp_path / ".calib.tmp").exists()
 
 
 def test_int8_formats_are_calibrated_exports_of_their_runtime():

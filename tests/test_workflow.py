@@ -234,8 +234,12 @@ def test_growing_the_grid_trains_only_new_points(run):
     cfg = write_config(run, "seeds.yaml", lambda c: c["train"].update(seeds=[0, 1, 2]))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 2, counts  # only seed 2 of each variant; seed 0's model is benchmarked
-    assert not {"export", "latency", "accuracy", "model_yaml"} & set(counts), counts
+    assert not {"export", "latency", "accuracy", "model_yaml", "benchmark_table"} & set(counts), counts
     assert counts.get("report") == 1
+    cfg = write_config(run, "export128.yaml", lambda c: c["export"].update(imgsz=128))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert not {"train", "model_yaml"} & set(counts), counts  # a new export size retrains nothing
+    assert counts.get("export") == 12 and counts.get("latency") == 18, counts
 
 
 def test_int8_rows_are_scored_against_fp32(run):
@@ -246,8 +250,10 @@ def test_int8_rows_are_scored_against_fp32(run):
     peak = json.loads((run / "results/benchmark/peak.json").read_text())["peaks"]["1"]
     assert (int8["peak_gflops"] == peak["int8_gops"]).all() and peak["int8_gops"] > 0
     calib = yaml.safe_load((run / "results/dataset/calibration/data.yaml").read_text())
-    listed = Path(calib["val"]).read_text().split()
-    assert calib["n_images"] == len(listed) == 8 and all("/train/" in p for p in listed)
+    images = sorted((run / "results/dataset/calibration/images").iterdir())
+    assert calib["n_images"] == len(images) == 8 and all("/train/" in str(p.resolve()) for p in images)
+    assert len(list((run / "results/dataset/calibration/labels").glob("*.txt"))) >= 1
+    assert not list((run / "resources/datasets/builtin").rglob("*.cache")), "the source was written"
     report = (run / "results/report/README.md").read_text()
     assert "± " in report and "(n=2)" in report  # two seeds: mean ± sd in the variant table
     assert "Non-dominated variants per target" in report

@@ -211,14 +211,19 @@ def prepare_dataset(
     return canonical
 
 
-def calibration_set(data_yaml: Path, out_yaml: Path, n_images: int, seed: int = 0) -> dict[str, Any]:
-    """A data.yaml for INT8 calibration: ``n_images`` train images (a seeded sample, in name
-    order) listed in ``images.txt`` beside ``out_yaml`` as its ``train`` and ``val`` splits.
+def calibration_set(data_yaml: Path, out_dir: Path, n_images: int, seed: int = 0) -> dict[str, Any]:
+    """A calibration dataset for INT8 exports: ``n_images`` train images (a seeded sample, in
+    name order) with their labels, in ``out_dir/images`` and ``out_dir/labels``, described by
+    ``out_dir/data.yaml`` (both splits point at it).
 
-    Calibrating on train images keeps the val split, which scores the INT8 models, unseen.
-    Returns the yaml's content.
+    Calibrating on train images keeps the val split, which scores the INT8 models, unseen. The
+    images are links and the labels copies, so ultralytics' ``labels.cache`` for this subset
+    lands in ``out_dir``: neither the source dataset nor the canonical train split's cache is
+    written. Built in a temporary folder renamed at the end. Returns the yaml's content.
     """
     import random
+
+    from ultralytics.data.utils import img2label_paths
 
     data = yaml.safe_load(Path(data_yaml).read_text())
     root = Path(data.get("path") or Path(data_yaml).parent)
@@ -228,17 +233,25 @@ def calibration_set(data_yaml: Path, out_yaml: Path, n_images: int, seed: int = 
     if not images:
         raise ValueError(f"{data_yaml}: no train images to calibrate on")
     chosen = sorted(random.Random(seed).sample(images, min(n_images, len(images))))
-    out_yaml = Path(out_yaml)
-    listing = out_yaml.parent / "images.txt"
-    atomic_write_text(listing, "".join(f"{p.resolve()}\n" for p in chosen))
+    out_dir = Path(out_dir).resolve()
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "images").mkdir(parents=True)
+    (tmp / "labels").mkdir()
+    for image, label in zip(chosen, img2label_paths([str(p) for p in chosen]), strict=True):
+        os.symlink(image.resolve(), tmp / "images" / image.name)
+        if Path(label).exists():  # an image without a label file is a background image
+            shutil.copyfile(label, tmp / "labels" / Path(label).name)
     content = {
-        "path": str(out_yaml.parent.resolve()),
-        "train": str(listing.resolve()),
-        "val": str(listing.resolve()),
+        "path": str(out_dir),
+        "train": "images",
+        "val": "images",
         "names": data["names"],
         "nc": data.get("nc", len(data["names"])),
         "n_images": len(chosen),
         "seed": seed,
     }
-    atomic_write_text(out_yaml, yaml.safe_dump(content, sort_keys=False))
+    atomic_write_text(tmp / "data.yaml", yaml.safe_dump(content, sort_keys=False))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)
     return content

@@ -73,13 +73,14 @@ def export_model(
     shutil.copyfile(weights, local)
     ul_format, implied = EXPORT_FORMATS[fmt]
     args = {**implied, **(extra or {})}
-    if needs_calibration(fmt):
-        if calibration is None:
-            raise ValueError(f"{fmt}: INT8 export needs a calibration data.yaml")
+    if needs_calibration(fmt) and calibration is not None:
+        # the workflow's calibration set, one image per batch (the exported model's batch)
         args.update(data=str(calibration), split="val", batch=1)
     record: dict[str, Any] = {"format": fmt, "imgsz": int(imgsz), "args": args}
     t0 = time.perf_counter()
     try:
+        if needs_calibration(fmt) and calibration is None:
+            raise ValueError(f"{fmt}: an INT8 export needs a calibration data.yaml")
         from ultralytics import YOLO
 
         produced = YOLO(str(local), task="detect").export(format=ul_format, imgsz=imgsz, device="cpu", **args)

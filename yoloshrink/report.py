@@ -212,7 +212,7 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
                 label=f"{v}, {int(t)} thread(s)",
             )
         if base in summaries and v in summaries:
-            ratio = summaries[base]["gflops_640"] / summaries[v]["gflops_640"]
+            ratio = _gflops(df, summaries, base) / _gflops(df, summaries, v)
             ax.axhline(ratio, color=colors[v], lw=1, alpha=0.6)
             ax.text(0, ratio, f" FLOP ratio {ratio:.2f}x", color=colors[v], va="bottom", fontsize=8)
         _ = i
@@ -476,6 +476,16 @@ def seeds_sentence(stats: pd.DataFrame) -> str:
     )
 
 
+def _gflops(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variant: str) -> float:
+    """GFLOPs of ``variant`` at its own benchmark input size (the table's ``gflops``), else at 640:
+    variants of an input-size grid are compared at the size they run at."""
+    if "gflops" in df.columns:
+        rows = df[(df["variant"] == variant)]["gflops"].dropna()
+        if len(rows):
+            return float(rows.iloc[0])
+    return float(summaries[variant]["gflops_640"])
+
+
 def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
     """Sentences comparing each variant with the first (baseline), computed from the table."""
     if len(variants) < 2:
@@ -488,7 +498,7 @@ def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
             out.append(f"{v}: missing results, no comparison.")
             continue
         ratio = summaries[base]["parameters"] / summaries[v]["parameters"]
-        flops = summaries[base]["gflops_640"] / summaries[v]["gflops_640"]
+        flops = _gflops(df, summaries, base) / _gflops(df, summaries, v)
         parts = [f"**{v}** against {base}: {ratio:.1f}x fewer parameters, {flops:.1f}x fewer FLOPs"]
         sub = ok[(ok["variant"] == v)]
         if sub.empty:

@@ -230,9 +230,11 @@ START_KEYS = (
 def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[str, Any]:
     """Do what ultralytics' ``final_eval`` does for a run killed after its last epoch was saved.
 
-    Strips the optimizer from ``last.pt`` and ``best.pt`` (as ultralytics does) and validates
-    ``best.pt`` on the val split with the training's size, batch and device. Returns the
-    ``train_info.json`` fields the trainer callbacks would have recorded.
+    Validates ``best.pt`` on the val split with the training's size and device (and, as
+    ultralytics' final validation, twice its batch), then strips the optimizer from ``last.pt``
+    and ``best.pt`` as ultralytics does. Returns the ``train_info.json`` fields the trainer
+    callbacks would have recorded (the val losses, which the validator does not return, are
+    not among them).
     """
     import torch
     from ultralytics import YOLO
@@ -250,12 +252,11 @@ def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[
     start = partial / START_RECORD
     if start.exists():
         out.update(read_json(start))
-    last = strip_optimizer(weights / "last.pt")
-    strip_optimizer(weights / "best.pt", updates={"train_results": last.get("train_results")})
+    # validate before stripping: a job killed during validation still leaves a resumable last.pt
     metrics = YOLO(str(weights / "best.pt"), task="detect").val(
         data=str(data_yaml),
         imgsz=args.get("imgsz", 640),
-        batch=args.get("batch", 16),
+        batch=2 * int(args.get("batch", 16)),  # ultralytics' final validation uses twice the batch
         device=args.get("device"),
         plots=False,
         project=str(partial),
@@ -263,6 +264,8 @@ def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[
         exist_ok=True,
     )
     out["final_metrics"] = {k: float(v) for k, v in metrics.results_dict.items() if k != "fitness"}
+    last = strip_optimizer(weights / "last.pt")
+    strip_optimizer(weights / "best.pt", updates={"train_results": last.get("train_results")})
     return out
 
 

@@ -65,7 +65,7 @@ def run_param(fn):
 def calibration_input(wildcards):
     """The calibration set, for the INT8 export formats only."""
     if needs_calibration(wildcards.fmt):
-        return "results/dataset/calibration/data.yaml"
+        return "results/dataset/calibration"
     return []
 
 

@@ -103,7 +103,7 @@ rule calibration_set:
     input:
         data="results/dataset/data.yaml",
     output:
-        "results/dataset/calibration/data.yaml",
+        directory("results/dataset/calibration"),
     log:
         "logs/dataset/calibration.log",
     conda:

@@ -16,6 +16,6 @@ rule model_yaml:
         depth=variant_param("depth"),
         max_channels=variant_param("max_channels"),
         heads=variant_param("heads"),
-        imgsz=variant_param("export_imgsz"),
+        imgsz=variant_param("imgsz"),  # the training size: export.imgsz must not retrain
     script:
         "../scripts/model_yaml.py"

@@ -1,4 +1,4 @@
-"""Write the INT8 calibration data.yaml (logic in yoloshrink.data)."""
+"""Build the INT8 calibration set and its data.yaml (logic in yoloshrink.data)."""
 
 from pathlib import Path
 

@@ -19,6 +19,6 @@ record = export_job(
     Path(snakemake.output[0]),
     imgsz=snakemake.params.imgsz,
     extra=dict(snakemake.params.args),
-    calibration=Path(snakemake.input.calibration) if snakemake.input.calibration else None,
+    calibration=(Path(snakemake.input.calibration) / "data.yaml" if snakemake.input.calibration else None),
 )
 print(record)
