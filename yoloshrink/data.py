@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from yoloshrink.fsutil import atomic_write_json, atomic_write_text
+from yoloshrink.fsutil import atomic_write_json, atomic_write_text, fresh_tmp_dir, publish_dir
 
 #: Image files a split folder is read for.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -234,9 +234,8 @@ def calibration_set(data_yaml: Path, out_dir: Path, n_images: int, seed: int = 0
         raise ValueError(f"{data_yaml}: no train images to calibrate on")
     chosen = sorted(random.Random(seed).sample(images, min(n_images, len(images))))
     out_dir = Path(out_dir).resolve()
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "images").mkdir(parents=True)
+    tmp = fresh_tmp_dir(out_dir)
+    (tmp / "images").mkdir()
     (tmp / "labels").mkdir()
     for image, label in zip(chosen, img2label_paths([str(p) for p in chosen]), strict=True):
         os.symlink(image.resolve(), tmp / "images" / image.name)
@@ -252,6 +251,5 @@ def calibration_set(data_yaml: Path, out_dir: Path, n_images: int, seed: int = 0
         "seed": seed,
     }
     atomic_write_text(tmp / "data.yaml", yaml.safe_dump(content, sort_keys=False))
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
+    publish_dir(tmp, out_dir)
     return content

@@ -8,14 +8,13 @@ records ``status: failed`` so that the benchmark table still gets its row.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from yoloshrink.fsutil import atomic_write_json
+from yoloshrink.fsutil import atomic_write_json, fresh_tmp_dir, publish_dir
 
 #: Formats this workflow exports (the benchmark also times the trained checkpoint, "pytorch"):
 #: name -> (ultralytics format, export arguments it implies). The INT8 formats are ultralytics'
@@ -68,7 +67,7 @@ def export_model(
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {list(EXPORT_FORMATS)}")
     out_dir = Path(out_dir)
-    tmp = _fresh_tmp(out_dir)
+    tmp = fresh_tmp_dir(out_dir)
     local = tmp / "best.pt"
     shutil.copyfile(weights, local)
     ul_format, implied = EXPORT_FORMATS[fmt]
@@ -101,22 +100,8 @@ def export_model(
         if entry.name != record.get("artefact"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     atomic_write_json(tmp / "export.json", record)
-    _publish(tmp, out_dir)
+    publish_dir(tmp, out_dir)
     return record
-
-
-def _fresh_tmp(out_dir: Path) -> Path:
-    """An empty sibling temporary folder of ``out_dir``."""
-    tmp = Path(out_dir).with_name(f".{Path(out_dir).name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    return tmp
-
-
-def _publish(tmp: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` with the finished ``tmp`` folder by rename."""
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
 
 
 def export_job(
@@ -133,9 +118,9 @@ def export_job(
     try:
         weights = weights_of(train_info)
     except RuntimeError as exc:
-        tmp = _fresh_tmp(Path(out_dir))
+        tmp = fresh_tmp_dir(Path(out_dir))
         record = {"format": fmt, "imgsz": int(imgsz), "status": "failed", "error": str(exc)}
         atomic_write_json(tmp / "export.json", record)
-        _publish(tmp, Path(out_dir))
+        publish_dir(tmp, Path(out_dir))
         return record
     return export_model(weights, fmt, out_dir, imgsz, extra, calibration)

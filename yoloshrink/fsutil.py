@@ -45,3 +45,17 @@ def move_into(src_dir: Path, dst_dir: Path, last: tuple[str, ...] = ()) -> None:
             target.unlink()
         os.replace(entry, target)
     src_dir.rmdir()
+
+
+def fresh_tmp_dir(out_dir: Path) -> Path:
+    """An empty sibling temporary folder of ``out_dir``, to build it in before :func:`publish_dir`."""
+    tmp = Path(out_dir).with_name(f".{Path(out_dir).name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def publish_dir(tmp: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` with the finished ``tmp`` folder by rename."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)

@@ -156,7 +156,7 @@ def train_variant(
         print_(f"every epoch of {partial} ran; only the final validation was cut off: finishing it")
         info.update(finish_wrapup(partial, data_yaml, args))
         info["resumed_from_epoch"] = resumable[1]
-        return _publish(partial, run_dir, fp_file, info, args, wall=0.0)
+        return _publish(partial, run_dir, info, args, wall=0.0)
     if resumable is not None:
         info["resumed_from_epoch"] = resumable[1]
         print_(f"resuming interrupted training from {resume_from} at epoch {resumable[1]}")
@@ -182,10 +182,10 @@ def train_variant(
             verbose=True,
             **args,
         )
-    return _publish(partial, run_dir, fp_file, info, args, wall=time.perf_counter() - t0)
+    return _publish(partial, run_dir, info, args, wall=time.perf_counter() - t0)
 
 
-def _publish(partial: Path, run_dir: Path, fp_file: Path, info: dict[str, Any], args: dict[str, Any], wall: float):
+def _publish(partial: Path, run_dir: Path, info: dict[str, Any], args: dict[str, Any], wall: float):
     """Complete ``info`` from the run's files and move the finished run into ``run_dir``."""
     import torch
     from ultralytics import __version__ as ul_version
@@ -208,7 +208,7 @@ def _publish(partial: Path, run_dir: Path, fp_file: Path, info: dict[str, Any], 
             "python": platform.python_version(),
         }
     )
-    fp_file.unlink(missing_ok=True)
+    (partial / "fingerprint.json").unlink(missing_ok=True)
     atomic_write_json(partial / "train_info.json", info)
     move_into(partial, run_dir, last=("weights", "train_info.json"))
     return info
