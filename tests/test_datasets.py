@@ -7,11 +7,13 @@ module fixture sets it before anything imports ``roboflow``.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -170,6 +172,9 @@ def test_folder_source_mixed_extensions_end_to_end(tmp_path):
     assert sum(c["splits"]["val"]["box_relative_area"]["histogram"]) == 8
     assert (out / "card.png").stat().st_size > 1000
     assert "| train | 5 | 1 | 8 |" in card.card_markdown(c)
+    # box heights in pixels: four boxes 0.5 x 32 px high and four 0.1 x 32 px (nearest rank)
+    assert c["splits"]["train"]["box_height_px"] == {"p5": 3.2, "p50": 16.0, "p95": 16.0}
+    assert "| 3.2 | 16.0 | 16.0 |" in card.card_markdown(c)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,9 +368,9 @@ def test_roboflow_errors_are_clear_and_leave_nothing(tmp_path, rf_server, monkey
     with pytest.raises(DatasetError, match=message) as err:
         sources.fetch_roboflow(*args, "yolov8", target)
     assert not target.exists() and not target.parent.exists()
-    assert (
-        not list((tmp_path / "resources/datasets").glob(".*")) if (tmp_path / "resources/datasets").exists() else True
-    )
+    # nothing left behind: no file anywhere, no folder but resources/datasets (no hidden temp folder)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")} <= {"resources", "resources/datasets"}
     assert FAKE_KEY not in str(err.value) and (not key or key not in str(err.value))
 
 
@@ -436,3 +441,101 @@ def test_dataset_yaml_and_check_per_source(tmp_path):
     cfg["dataset"] = {**rf, "name": "builtin"}
     with pytest.raises(workflowcfg.ConfigError, match="reserved"):
         workflowcfg.check(cfg, base_dir=REPO)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a hostile user still got: nc against names, the excluded list, errors naming the zip
+# ---------------------------------------------------------------------------------------------
+
+
+def with_nc(files: dict[str, bytes], nc: int) -> dict[str, bytes]:
+    data = yaml.safe_load(files["data.yaml"])
+    data["nc"] = nc
+    return {**files, "data.yaml": yaml.safe_dump(data).encode()}
+
+
+@pytest.mark.parametrize("source", ["folder", "zip"])
+def test_nc_disagreeing_with_names_stops_strict_naming_file_and_both_values(tmp_path, source):
+    files = with_nc(roboflow_files(), 3)
+    if source == "folder":
+        src = write_folder(tmp_path / "src", files)
+    else:
+        src = tmp_path / "resources/datasets/x/data.yaml"
+        sources.unpack_zip(make_zip(tmp_path / "x.zip", files), src)
+    out = tmp_path / "results/dataset"
+    with pytest.raises(DatasetError) as err:
+        validate.validate_dataset(src, out / "validation.json", out / "excluded.csv", "strict")
+    assert f"{src.resolve()}: nc is 3 but names lists 2 classes (CT, T)" in str(err.value)
+    report = validate.validate_dataset(src, out / "validation.json", out / "excluded.csv", "lenient")
+    (warning,) = report["warnings"]
+    assert "nc is 3 but names lists 2 classes" in warning
+    assert json.loads((out / "validation.json").read_text())["warnings"] == [warning]
+    canonical = ydata.prepare_dataset(src, out / "data.yaml", out / "summary.json", out / "validation.json")
+    assert canonical["nc"] == 2 and yaml.safe_load((out / "data.yaml").read_text())["nc"] == 2
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_excluded_csv_lists_every_file_left_out_with_its_reason(tmp_path, defect):
+    src = defective_export(tmp_path, defect)
+    out = tmp_path / "results/dataset"
+    validate.validate_dataset(src, out / "validation.json", out / "excluded.csv", "lenient")
+    canonical = ydata.prepare_dataset(src, out / "data.yaml", out / "summary.json", out / "validation.json")
+    root = src.parent.resolve()
+    kept = set()
+    for split in ("train", "val"):
+        for image in validate.list_images(canonical[split]):
+            kept.add(os.path.realpath(image))
+            if Path(validate.label_path(image)).is_file():  # a copy: the source label of the linked image
+                kept.add(validate.label_path(os.path.realpath(image)))
+    source_files = {str(p) for p in root.rglob("*") if p.is_file() and p.parent.name in ("images", "labels")}
+    left_out = source_files - kept
+    rows = list(csv.DictReader(io.StringIO((out / "excluded.csv").read_text())))
+    listed = {r["file"] for r in rows if r["excluded"] == "True"}
+    assert left_out and listed == left_out, (left_out, rows)
+    assert all(r["excluded"] == "True" and r["reason"] for r in rows)
+
+
+def test_error_messages_name_the_zip_not_a_temporary_folder(tmp_path):
+    target = tmp_path / "resources/datasets/d/data.yaml"
+    no_yaml = {k: v for k, v in roboflow_files().items() if k != "data.yaml"}
+    outside = roboflow_files()
+    outside["data.yaml"] = yaml.safe_dump(
+        {"train": "../train/images", "val": "../../elsewhere", "names": NAMES}
+    ).encode()
+    cases = {
+        "empty.zip": ({}, "no data.yaml found in the archive"),
+        "no-yaml.zip": (no_yaml, "no data.yaml found in the archive"),
+        "missing-outside.zip": (outside, "data.yaml: val folder"),
+        "outside.zip": (outside, "lies outside the extracted dataset"),
+    }
+    for name, (files, message) in cases.items():
+        if name == "outside.zip":  # ../../elsewhere from the archive's folder now exists
+            os.makedirs(tmp_path / "resources/datasets/elsewhere")
+        z = make_zip(tmp_path / name, files)
+        with pytest.raises(DatasetError) as err:
+            sources.unpack_zip(z, target)
+        text = str(err.value)
+        assert text.startswith(str(z)) and message in text, text
+        assert ".tmp-" not in text and "/export" not in text, text
+        assert not target.parent.exists() and not list(target.parent.parent.glob(".*"))
+
+
+def test_zip_entry_larger_than_declared_is_our_error_naming_the_zip(tmp_path):
+    z = tmp_path / "lying.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, content in roboflow_files().items():
+            zf.writestr(name, content)
+        zf.writestr("train/images/big.png", b"\1" * 5000)
+    raw = bytearray(z.read_bytes())
+    name = b"train/images/big.png"
+    local = raw.rindex(b"PK\x03\x04", 0, raw.index(name))
+    struct.pack_into("<I", raw, local + 22, 100)  # local header: uncompressed size 5000 -> 100
+    central = raw.rindex(b"PK\x01\x02", 0, raw.rindex(name))
+    struct.pack_into("<I", raw, central + 24, 100)  # central directory: the same
+    z.write_bytes(bytes(raw))
+    target = tmp_path / "resources/datasets/lying/data.yaml"
+    with pytest.raises(DatasetError) as err:
+        sources.unpack_zip(z, target)
+    text = str(err.value)
+    assert text.startswith(f"{z}: entry 'train/images/big.png' is damaged or holds more or less than its declared")
+    assert not target.parent.exists()

@@ -109,7 +109,21 @@ def load_source_yaml(path: Path) -> dict[str, Any]:
         out[split] = [str(f) for f in folders] if len(folders) > 1 else str(folders[0])
     out["names"] = names
     out["nc"] = len(names)
+    if raw.get("nc") is not None and raw["nc"] != len(names):
+        # kept for validation: strict stops on it, lenient carries it as a warning
+        out["nc_declared"] = raw["nc"]
     return out
+
+
+def nc_problem(data: dict[str, Any], data_yaml: Path) -> str | None:
+    """The disagreement between a data.yaml's ``nc`` and its ``names`` (from
+    :func:`load_source_yaml`), naming the file and both values; None when they agree."""
+    if "nc_declared" not in data:
+        return None
+    return (
+        f"{data_yaml}: nc is {data['nc_declared']!r} but names lists {data['nc']} classes "
+        f"({', '.join(data['names'].values())}); the workflow uses the {data['nc']} names"
+    )
 
 
 def build_label_caches(data: dict[str, Any], imgsz: int = 640) -> dict[str, dict[str, Any]]:

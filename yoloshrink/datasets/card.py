@@ -59,6 +59,7 @@ def split_card(images: list[str], names: dict[int, str]) -> dict[str, Any]:
     per_class_images: Counter[int] = Counter()
     per_image: list[int] = []
     areas: list[float] = []
+    heights: list[float] = []
     size_counts: Counter[str] = Counter()
     coco: Counter[str] = Counter()
     for image in images:
@@ -75,6 +76,7 @@ def split_card(images: list[str], names: dict[int, str]) -> dict[str, Any]:
             cls, bw, bh = int(float(b[0])), float(b[3]), float(b[4])
             per_class_boxes[cls] += 1
             areas.append(bw * bh)
+            heights.append(bh * h)
             px = bw * w * bh * h
             coco["small" if px < _COCO_SMALL else "medium" if px < _COCO_MEDIUM else "large"] += 1
     return {
@@ -95,6 +97,7 @@ def split_card(images: list[str], names: dict[int, str]) -> dict[str, Any]:
             "histogram": _histogram(areas, AREA_EDGES),
             "coco_size": {k: coco.get(k, 0) for k in ("small", "medium", "large")},
         },
+        "box_height_px": {k: round(v, 1) for k, v in _quantiles(heights, (0.05, 0.5, 0.95)).items()},
         "image_sizes": dict(size_counts.most_common()),
     }
 
@@ -193,14 +196,20 @@ def card_markdown(card: dict[str, Any]) -> str:
             f"| {split} | {s['images']} | {s['background_images']} | {s['boxes']} | "
             f"{s['boxes_per_image']['mean']:.2f} | {per} |"
         )
-    lines += ["", "| split | box area / image p10 | p50 | p90 | COCO small / medium / large | image sizes |"]
-    lines.append("|---|---:|---:|---:|---|---|")
+    lines += [
+        "",
+        "| split | box area / image p10 | p50 | p90 | box height px p5 | p50 | p95 | COCO small / medium / large "
+        "| image sizes |",
+    ]
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
     for split, s in card["splits"].items():
         a = s["box_relative_area"]
         c = a["coco_size"]
+        hp = s.get("box_height_px", {})
         sizes = ", ".join(f"{k} ({v})" for k, v in list(s["image_sizes"].items())[:3])
         lines.append(
             f"| {split} | {a.get('p10', 0):.4f} | {a.get('p50', 0):.4f} | {a.get('p90', 0):.4f} | "
+            f"{hp.get('p5', 0):.1f} | {hp.get('p50', 0):.1f} | {hp.get('p95', 0):.1f} | "
             f"{c['small']} / {c['medium']} / {c['large']} | {sizes} |"
         )
     return "\n".join(lines) + "\n"

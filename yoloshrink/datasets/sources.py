@@ -23,6 +23,7 @@ import shutil
 import stat
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -163,16 +164,31 @@ def safe_extract(zip_path: Path, dest: Path, max_bytes: int) -> Path:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as out:
-                for chunk in iter(lambda s=src: s.read(_CHUNK), b""):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise DatasetError(
-                            f"{zip_path}: refused, more than {max_bytes / 1e6:.1f} MB unpacked "
-                            "(the archive under-reports its size)"
-                        )
-                    out.write(chunk)
+            try:
+                with zf.open(info) as src, open(target, "wb") as out:
+                    for chunk in iter(lambda s=src: s.read(_CHUNK), b""):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise DatasetError(
+                                f"{zip_path}: refused, more than {max_bytes / 1e6:.1f} MB unpacked "
+                                "(the archive under-reports its size)"
+                            )
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise DatasetError(
+                    f"{zip_path}: entry {info.filename!r} is damaged or holds more or less than its declared "
+                    f"size ({exc}); download or export the archive again"
+                ) from None
     return dest
+
+
+def in_archive(exc: DatasetError, folder: Path, shown: str) -> DatasetError:
+    """``exc`` with every path inside ``folder`` (a temporary extraction folder, gone after the
+    job) spelled as ``shown:relative/path``, so the message names what the user gave."""
+    text = str(exc)
+    for form in {str(Path(folder)), str(Path(folder).resolve())}:
+        text = text.replace(form + os.sep, f"{shown}:").replace(form, shown)
+    return DatasetError(text)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,7 +237,7 @@ def normalise_export(folder: Path, provenance: dict[str, Any]) -> dict[str, Any]
         if split in data:
             canonical[split] = _relative(data[split], root)
     canonical["names"] = data["names"]
-    canonical["nc"] = data["nc"]
+    canonical["nc"] = data.get("nc_declared", data["nc"])  # as declared: validation checks it
     if isinstance(raw.get("roboflow"), dict):
         canonical["roboflow"] = {k: v for k, v in raw["roboflow"].items() if k != "api_key"}
     os.replace(source_yaml, root / "data.source.yaml")
@@ -279,6 +295,8 @@ def unpack_zip(zip_path: Path, data_yaml: Path, sha256: str | None = None, max_u
             find_data_yaml(tmp / "export").parent, {"kind": "zip", "zip": str(zip_path.resolve()), "sha256": digest}
         )
         return _install(tmp / "export", data_yaml)
+    except DatasetError as exc:
+        raise in_archive(exc, tmp / "export", str(zip_path)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -410,5 +428,8 @@ def fetch_roboflow(
         (tmp / "roboflow.zip").unlink()
         normalise_export(find_data_yaml(tmp / "export").parent, provenance)
         return _install(tmp / "export", data_yaml)
+    except DatasetError as exc:
+        shown = f"the Roboflow export of {workspace}/{project} version {version} ({fmt})"
+        raise in_archive(in_archive(exc, tmp / "export", shown), tmp / "roboflow.zip", shown) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from yoloshrink.data import SPLITS, DatasetError
+from yoloshrink.data import SPLITS, DatasetError, nc_problem
 from yoloshrink.fsutil import atomic_write_json, atomic_write_text
 
 #: image suffixes ultralytics reads (compared lower-case, so .JPG and .Jpeg count)
@@ -31,11 +31,16 @@ _EPS = 1e-6
 
 @dataclass(frozen=True)
 class Issue:
-    """One offending file: its split, path and the reason, e.g. "line 3: class 7 not in names"."""
+    """One offending file: its split, path and the reason, e.g. "line 3: class 7 not in names".
+
+    ``excluded``: the file is left out of the canonical set (under ``lenient``; under ``strict``
+    nothing is built, and it would be).
+    """
 
     split: str
     file: str
     reason: str
+    excluded: bool = True
 
 
 def list_images(entry: str | list[str]) -> list[str]:
@@ -133,14 +138,18 @@ def _orphan_labels(images: list[str]) -> list[str]:
     return sorted(orphans)
 
 
-def validate(data: dict[str, Any]) -> dict[str, Any]:
+def validate(data: dict[str, Any], data_yaml: Path | str = "data.yaml") -> dict[str, Any]:
     """Check every image and label of a dataset; return the report (see the module docstring).
 
     Report keys: ``splits`` (per split: images, usable, background, boxes, excluded,
-    orphan_labels), ``issues`` (list of {split, file, reason}), ``excluded`` (image paths left
-    out by the lenient policy), ``leaks`` (images whose content also appears in an earlier split).
+    orphan_labels), ``issues`` (list of {split, file, reason, excluded}: every problem, and
+    every file left out of the canonical set with the reason), ``excluded`` (image paths left
+    out by the lenient policy), ``leaks`` (images whose content also appears in an earlier split),
+    ``warnings`` (problems of the dataset as a whole, e.g. ``nc`` disagreeing with ``names`` in
+    ``data_yaml``: strict stops on them, lenient carries them into the report).
     """
     nc = len(data["names"])
+    warnings = [w for w in [nc_problem(data, Path(data_yaml))] if w]
     issues: list[Issue] = []
     excluded: set[str] = set()
     seen: dict[str, tuple[str, str]] = {}  # content hash -> (split, image)
@@ -161,19 +170,23 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
                 problems = [err] if err else []
             lb = label_path(image)
             boxes: list[list[float]] = []
-            if os.path.isfile(lb):
+            has_label = os.path.isfile(lb)
+            label_problems: list[str] = []
+            if has_label:
                 boxes, label_problems = _read_label(lb, nc)
                 issues += [Issue(split, lb, p) for p in label_problems]
-                if label_problems:
-                    problems.append("label file has problems")
             digest = hashlib.sha256(raw).hexdigest() if raw else None
             if digest and digest in seen and seen[digest][0] != split:
                 problems.append(f"same image as {seen[digest][1]} in split {seen[digest][0]} (leakage)")
                 leaks += 1
             elif digest:
                 seen.setdefault(digest, (split, image))
-            issues += [Issue(split, image, p) for p in problems if p != "label file has problems"]
-            if problems:
+            issues += [Issue(split, image, p) for p in problems]
+            if label_problems:  # the image goes with its label file
+                issues.append(Issue(split, image, f"left out with its label file {lb}: {label_problems[0]}"))
+            elif problems and has_label:  # and a good label file goes with its image
+                issues.append(Issue(split, lb, f"left out with its image {image}: {problems[0]}"))
+            if problems or label_problems:
                 excluded.add(image)
                 stats["excluded"] += 1
                 continue
@@ -189,6 +202,7 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         "issues": [asdict(i) for i in issues],
         "excluded": sorted(excluded),
         "leaks": leaks,
+        "warnings": warnings,
     }
 
 
@@ -196,16 +210,16 @@ def apply_policy(report: dict[str, Any], policy: str, limit: int = 30) -> None:
     """Raise DatasetError listing the offending files under ``strict``; do nothing under ``lenient``."""
     if policy not in ("strict", "lenient"):
         raise ValueError(f"dataset.validation: unknown policy {policy!r}")
-    issues = report["issues"]
-    if policy == "lenient" or not issues:
+    problems = [*report.get("warnings", []), *(f"{i['file']}: {i['reason']}" for i in report["issues"])]
+    if policy == "lenient" or not problems:
         return
-    lines = [f"  {i['file']}: {i['reason']}" for i in issues[:limit]]
-    if len(issues) > limit:
-        lines.append(f"  ... and {len(issues) - limit} more (see the validation log)")
+    lines = [f"  {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more (see the validation log)")
     raise DatasetError(
-        f"dataset validation failed (dataset.validation: strict), {len(issues)} problem(s):\n"
+        f"dataset validation failed (dataset.validation: strict), {len(problems)} problem(s):\n"
         + "\n".join(lines)
-        + "\nFix the files, or set dataset.validation: lenient to leave them out."
+        + "\nFix the files, or set dataset.validation: lenient to leave them out (and go on with a warning)."
     )
 
 
@@ -214,9 +228,8 @@ def write_report(report: dict[str, Any], policy: str, json_path: Path, csv_path:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["split", "file", "reason", "excluded"])
-    excluded = set(report["excluded"])
     for i in report["issues"]:
-        writer.writerow([i["split"], i["file"], i["reason"], i["file"] in excluded])
+        writer.writerow([i["split"], i["file"], i["reason"], i["excluded"]])
     atomic_write_text(Path(csv_path), buf.getvalue())
     atomic_write_json(Path(json_path), {"policy": policy, **report})
 
@@ -229,11 +242,13 @@ def validate_dataset(source_yaml: Path, json_path: Path, csv_path: Path, policy:
     """
     from yoloshrink.data import load_source_yaml
 
-    report = validate(load_source_yaml(source_yaml))
+    report = validate(load_source_yaml(source_yaml), source_yaml)
     for split in ("train", "val"):
         if split in report["splits"] and report["splits"][split]["images"] == 0:
             raise DatasetError(f"{source_yaml}: the {split} split holds no images")
-    if policy == "strict" and report["issues"]:
+    for warning in report["warnings"]:
+        print(f"WARNING: {warning}")
+    if policy == "strict" and (report["issues"] or report["warnings"]):
         json_path, csv_path = Path(json_path), Path(csv_path)
         write_report(report, policy, json_path.with_suffix(".failed.json"), csv_path.with_suffix(".failed.csv"))
     else:
