@@ -23,3 +23,4 @@ rule all:
     input:
         "results/benchmark.csv",
         "results/report/README.md",
+        optional_targets(),  # benchmark.crosscheck: ultralytics' own benchmark() per variant

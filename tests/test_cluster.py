@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from snakemake_interface_executor_plugins.workflow import WorkflowExecutorInterface
 
+from tests.helpers import make_workdir, snakemake
 from yoloshrink import cluster
 from yoloshrink.cluster import JobRequest
 
@@ -75,12 +79,20 @@ def test_request_from_resources():
     assert cluster.request_from_resources("l", {"constraint": "x"}) == JobRequest("l", None, 0, "x")
 
 
-def _workflow(executor: str, jobs: list[tuple[str, dict]]):
+class FakeWorkflow(SimpleNamespace):
+    """A stand-in for snakemake's Workflow, registered as implementing the executor interface."""
+
+
+WorkflowExecutorInterface.register(FakeWorkflow)
+
+
+def _workflow(executor: str | None, jobs: list[tuple[str, dict]] = ()):
     dag_jobs = [SimpleNamespace(rule=SimpleNamespace(name=r), resources=res) for r, res in jobs]
-    return SimpleNamespace(
-        executor_plugin=SimpleNamespace(name=executor),
-        dag=SimpleNamespace(needrun_jobs=lambda: dag_jobs),
-    )
+    plugin = None
+    if executor is not None:
+        local = executor in ("local", "dryrun")
+        plugin = SimpleNamespace(name=executor, common_settings=SimpleNamespace(non_local_exec=not local))
+    return FakeWorkflow(executor_plugin=plugin, dag=SimpleNamespace(needrun_jobs=lambda: dag_jobs), cores=6)
 
 
 def test_check_workflow_raises_once_with_every_problem(parts):
@@ -95,10 +107,61 @@ def test_check_workflow_ignores_other_executors(parts):
     bad = [("train", {"gpu": 1, "slurm_partition": "nope"})]
     for name in ("local", "slurm-jobstep", "dryrun"):
         cluster.check_workflow(_workflow(name, bad), partitions=parts)
-    cluster.check_workflow(SimpleNamespace(executor_plugin=None), partitions=parts)
 
 
-def test_sinfo_missing_or_failing(monkeypatch):
+def test_check_workflow_fails_loudly_when_the_executor_cannot_be_found(parts):
+    bad = [("train", {"gpu": 1, "slurm_partition": "nope"})]
+    # an object without Snakemake's executor interface (e.g. a renamed attribute): no silent pass
+    plain = SimpleNamespace(executor_plugin=SimpleNamespace(name="slurm"), dag=None)
+    with pytest.raises(cluster.ClusterConfigError, match="cannot tell which executor"):
+        cluster.check_workflow(plain, partitions=parts)
+    with pytest.raises(cluster.ClusterConfigError, match="without an executor plugin"):
+        cluster.check_workflow(_workflow(None, bad), partitions=parts)
+
+
+def test_timing_jobs_hold_every_local_core_and_the_largest_thread_count_on_a_cluster():
+    assert cluster.timing_cores(_workflow("local"), cluster_threads=2) == 6  # workflow.cores
+    assert cluster.timing_cores(_workflow("dryrun"), cluster_threads=2) == 6
+    assert cluster.timing_cores(_workflow("slurm"), cluster_threads=2) == 2  # a whole node via --exclusive
+    assert cluster.timing_cores(_workflow(None), cluster_threads=2) == 2  # no executor: no job runs
+
+
+def test_sinfo_missing(monkeypatch):
     monkeypatch.setattr(cluster.shutil, "which", lambda _: None)
-    with pytest.raises(cluster.ClusterConfigError, match="sinfo"):
+    with pytest.raises(cluster.ClusterConfigError, match="not on PATH"):
         cluster.query_sinfo()
+
+
+def fake_command(folder: Path, name: str, script: str) -> Path:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_sinfo_failing_or_unreadable(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    fake_command(tmp_path, "sinfo", "echo 'slurm_load_partitions: Unable to contact slurm controller' >&2\nexit 1\n")
+    with pytest.raises(cluster.ClusterConfigError, match=r"`sinfo` failed \(1\): slurm_load_partitions: Unable"):
+        cluster.query_sinfo()
+    fake_command(tmp_path, "sinfo", "echo 'not the format asked for'\n")
+    with pytest.raises(ValueError, match="unexpected sinfo line"):
+        cluster.query_sinfo()
+
+
+def test_check_runs_under_executor_slurm_before_any_submission(tmp_path):
+    """The real Snakefile with --executor slurm (profiles/slurm), a fake sinfo and an sbatch that
+    records its calls: the onstart check names the missing partition and nothing is submitted."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_command(bin_dir, "sinfo", "echo 'cpu*|(null)|bench_cpu|up'\necho 'gpu|gpu:1|(null)|up'\n")
+    calls = tmp_path / "sbatch.calls"
+    fake_command(bin_dir, "sbatch", f'echo "$*" >> {calls}\nexit 1\n')
+    work = make_workdir(tmp_path / "wd")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "YOLOSHRINK_SLURM_CPU_PARTITION": "nope"}
+    args = ["--profile", "profiles/slurm", "--slurm-no-account", "--configfile", ".test/config.yaml"]
+    proc = snakemake(work, "resources/datasets/builtin/data.yaml", *args, check=False, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "rule builtin_dataset: partition 'nope' does not exist on this cluster (partitions: cpu, gpu)" in out, out
+    assert not calls.exists(), calls.read_text()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_workflow import job_counts, make_workdir
+from tests.helpers import job_counts, make_workdir
 from yoloshrink import cluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,9 +43,11 @@ TARGETS = [
     "results/benchmark/w0.125/onnx/latency_t1.json",
 ]
 RULES = {"builtin_dataset", "prepare_dataset", "model_yaml", "train", "export", "latency"}
-# results.csv columns that must match exactly between the runs, with every metrics/ and val/
-# column (CPU training with seed 0 is bit-reproducible at this size: measured, twice)
-TRAIN_COLUMNS = ["epoch", "train/box_loss", "train/cls_loss", "train/dfl_loss", "lr/pg0", "lr/pg1", "lr/pg2"]
+# results.csv columns compared between the runs: at 64 px and one epoch no box is matched, so
+# the box and DFL losses and every mAP are 0 in both runs and would compare nothing; the class
+# losses and learning rates are non-zero and move with every weight (CPU training with seed 0
+# is bit-reproducible at this size: measured, twice)
+TRAIN_COLUMNS = ["epoch", "train/cls_loss", "val/cls_loss", "lr/pg0", "lr/pg1", "lr/pg2"]
 SLURM_ENV = {
     "YOLOSHRINK_SLURM_CPU_PARTITION": "debug",
     "YOLOSHRINK_SLURM_GPU_PARTITION": "debug",
@@ -199,15 +201,15 @@ def test_same_model_summaries_and_training(runs):
         with open(w / "results/train/w0.125/results.csv") as f:
             rows.append([{k.strip(): v.strip() for k, v in r.items()} for r in csv.DictReader(f)])
     assert len(rows[0]) == len(rows[1]) == 1  # 1 epoch
-    for col in TRAIN_COLUMNS + [c for c in rows[0][0] if c.startswith(("metrics/", "val/"))]:
-        assert [r[col] for r in rows[0]] == [r[col] for r in rows[1]], col
-    # at 64 px and one epoch no box is matched (box/dfl losses and mAP are 0): the class losses
-    # and learning rates carry the comparison
-    assert float(rows[0][0]["train/cls_loss"]) > 0 and float(rows[0][0]["val/cls_loss"]) > 0
+    for col in TRAIN_COLUMNS:
+        a, b = rows[0][0][col], rows[1][0][col]
+        assert float(a) > 0, f"{col} is {a}: comparing it proves nothing"
+        assert a == b, (col, a, b)
     infos = [json.loads((w / "results/train/w0.125/train_info.json").read_text()) for w in (on_slurm, local)]
-    for key in ("optimizer_resolved", "lr0_resolved", "best_epoch", "torch_threads_at_start"):
-        if key in infos[0]:
-            assert infos[0][key] == infos[1][key], key
+    for key in ("optimizer_resolved", "lr0_resolved", "best_epoch", "torch_threads_at_start", "train_images"):
+        assert key in infos[0] and key in infos[1], key
+        assert infos[0][key] == infos[1][key], key
+    assert infos[0]["lr0_resolved"] > 0 and infos[0]["train_images"] == 24
     lat = [json.loads((w / "results/benchmark/w0.125/onnx/latency_t1.json").read_text()) for w in (on_slurm, local)]
     assert set(lat[0]) == set(lat[1])  # timings differ; the record's shape does not
 

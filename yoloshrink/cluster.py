@@ -11,6 +11,11 @@ which runs after the DAG is built and before the first job is submitted::
 It does nothing unless the executor is ``slurm`` (not inside jobs, not locally), asks ``sinfo``
 once, and raises :class:`ClusterConfigError` listing every problem, with the rule names and the
 environment variables of ``profiles/slurm`` that set the value.
+
+The executor is read through the interface Snakemake publishes for executor plugins
+(``snakemake_interface_executor_plugins``: ``WorkflowExecutorInterface.executor_plugin``, the
+plugin's ``name`` and ``common_settings.non_local_exec``); if a Snakemake release stops
+providing it, :func:`executor_plugin` raises instead of letting the check pass silently.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ __all__ = [
     "Partition",
     "check_requests",
     "check_workflow",
+    "executor_plugin",
     "parse_sinfo",
     "query_sinfo",
     "request_from_resources",
+    "timing_cores",
 ]
 
 SINFO_FORMAT = "%P|%G|%f|%a"
@@ -202,13 +209,51 @@ def request_from_resources(rule: str, resources: Mapping[str, Any]) -> JobReques
     )
 
 
+def executor_plugin(workflow: Any) -> Any:
+    """The executor plugin running ``workflow`` (None while Snakemake only builds a DAG, e.g. for
+    ``--report``), read through Snakemake's published executor-plugin interface.
+
+    Raises :class:`ClusterConfigError` when ``workflow`` does not provide that interface, so that
+    a Snakemake release that changes it stops the run instead of silently skipping the checks.
+    """
+    from snakemake_interface_executor_plugins.workflow import WorkflowExecutorInterface
+
+    if not isinstance(workflow, WorkflowExecutorInterface):
+        raise ClusterConfigError(
+            f"cannot tell which executor runs this workflow: {type(workflow).__name__} does not implement "
+            "snakemake_interface_executor_plugins.workflow.WorkflowExecutorInterface (a Snakemake release this "
+            "project was not written for?); yoloshrink.cluster.executor_plugin needs updating"
+        )
+    return workflow.executor_plugin
+
+
+def timing_cores(workflow: Any, cluster_threads: int) -> int:
+    """The cores a timing job holds, so that nothing runs beside it on the machine it measures.
+
+    Locally: every core Snakemake may use (``workflow.cores``, i.e. ``--cores``), whatever the
+    thread count being timed, so that no other job (each holds at least one core) can start
+    while it runs, for any config and any ``--cores``. On a cluster the profile gives each timing
+    job a whole node (``--exclusive``) and this returns ``cluster_threads`` (the largest thread
+    count timed), which is what the job asks the scheduler for; so too while no executor runs
+    (``--report``, where no job executes).
+    """
+    plugin = executor_plugin(workflow)
+    if plugin is None or plugin.common_settings.non_local_exec:
+        return int(cluster_threads)
+    return int(workflow.cores)
+
+
 def check_workflow(workflow: Any, partitions: Mapping[str, Partition] | None = None) -> None:
     """In ``onstart``: raise :class:`ClusterConfigError` if a job to run asks SLURM for what it lacks.
 
     No-op unless the executor is ``slurm``. ``partitions`` (for tests) replaces the ``sinfo`` query.
+    Raises :class:`ClusterConfigError` when the executor cannot be determined (see
+    :func:`executor_plugin`): ``onstart`` runs only while a workflow executes, when there is one.
     """
-    plugin = getattr(workflow, "executor_plugin", None)
-    if plugin is None or getattr(plugin, "name", None) != "slurm":
+    plugin = executor_plugin(workflow)
+    if plugin is None:
+        raise ClusterConfigError("onstart ran without an executor plugin: cannot tell whether jobs go to SLURM")
+    if plugin.name != "slurm":
         return
     requests = {
         request_from_resources(job.rule.name, dict(job.resources.items())) for job in workflow.dag.needrun_jobs()

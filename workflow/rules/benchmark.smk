@@ -1,8 +1,9 @@
 # Stage 5: accuracy per (variant, target) and latency per (variant, target, threads), the
 # machine's peak and environment, then one CSV. A target is an exported format, optionally at
-# a given precision ("openvino-f32") or its INT8 export ("onnx-int8"). Timing jobs hold `bench_lock` (limited to 1 by
-# profiles/default) and ask for as many cores as the largest thread count, so no two timings,
-# and no timing and a training, share the machine.
+# a given precision ("openvino-f32") or its INT8 export ("onnx-int8"). A timing job (latency,
+# machine_peak, ultralytics_crosscheck) holds every core Snakemake has (timing_threads), so no
+# other job runs beside it, whatever thread count it times; its runtime's own thread count
+# comes from the {threads} wildcard. On SLURM the profile gives it a whole node (--exclusive).
 
 
 rule accuracy:
@@ -32,9 +33,7 @@ rule latency:
         "logs/benchmark/{variant}/{target}/latency_t{threads}.log",
     conda:
         "../../envs/benchmark.yaml"
-    threads: max(BENCH_THREADS)
-    resources:
-        bench_lock=1,
+    threads: timing_threads
     params:
         imgsz=variant_param("export_imgsz"),
         timing=workflowcfg.canonical(
@@ -60,9 +59,7 @@ rule machine_peak:
         "logs/benchmark/peak.log",
     conda:
         "../../envs/benchmark.yaml"
-    threads: max(BENCH_THREADS)
-    resources:
-        bench_lock=1,
+    threads: timing_threads
     params:
         threads=BENCH_THREADS,
         roofs=["fp32", "bf16", "int8"],  # a new roof re-measures an existing peak.json
@@ -141,9 +138,7 @@ rule ultralytics_crosscheck:
         "logs/benchmark/{variant}/crosscheck.log",
     conda:
         "../../envs/benchmark.yaml"
-    threads: max(BENCH_THREADS)
-    resources:
-        bench_lock=1,
+    threads: timing_threads
     params:
         imgsz=variant_param("export_imgsz"),
     script:

@@ -77,6 +77,13 @@ def model_for_target(wildcards):
     return f"results/export/{wildcards.variant}/{fmt}"
 
 
+def timing_threads(wildcards):
+    """Cores a timing job (latency, machine peak, crosscheck) holds: locally every core Snakemake
+    has (--cores), so that no other job runs beside it whatever the thread count it times; on a
+    cluster, whose profile gives it a whole node, the largest benchmark thread count."""
+    return cluster.timing_cores(workflow, max(BENCH_THREADS))
+
+
 def optional_targets():
     """Outputs asked for only when switched on in config (benchmark.crosscheck)."""
     if config["benchmark"]["crosscheck"]:

@@ -8,7 +8,10 @@ from yoloshrink.logutil import redirect_output
 offline.apply()
 redirect_output(snakemake.log[0])
 
-from yoloshrink.bench import latency_job
+from yoloshrink.bench import latency_job, limit_thread_env
+
+# the job holds every core (so it runs alone); the runtimes get the thread count it times
+limit_thread_env(int(snakemake.wildcards.threads))
 
 latency_job(
     target=snakemake.wildcards.target,
