@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from yoloshrink import report
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def table() -> pd.DataFrame:
@@ -42,6 +45,31 @@ def test_conclusions_carry_the_tables_numbers():
     assert "3.3x fewer parameters" in text and "2.9x fewer FLOPs" in text
     assert "2.50x faster on ONNX Runtime at 1 thread(s)" in text
     assert "mAP50-95 -0.100 (0.200 vs 0.300, PyTorch)" in text
+
+
+def test_conclusion_words_follow_the_sign_with_the_baseline_listed_second():
+    # widths: [0.125, 0.25]: the narrow model is the baseline, the stock one is larger and slower
+    df = table()
+    base = df[df["variant"] == "w0.125"].set_index("target")["p50_ms"]
+    df["speedup"] = df["target"].map(base) / df["p50_ms"]  # as the CSV has it: baseline p50 / p50
+    (text,) = report.conclusions(df, SUMMARIES, ["w0.125", "w0.25"])
+    assert text.startswith("**w0.25** against w0.125: 3.3x more parameters, 2.9x more FLOPs")
+    assert "2.50x slower on ONNX Runtime at 1 thread(s)" in text
+    assert "fewer" not in text and "faster" not in text and "0.3x" not in text
+
+
+def test_a_variant_slower_than_the_baseline_is_called_slower():
+    df = table()
+    df.loc[df["variant"] == "w0.125", "speedup"] = [0.91, 1.25, 1.0]  # pytorch, onnx, failed ncnn
+    df.loc[(df["variant"] == "w0.125") & (df["target"] == "onnx"), "speedup"] = 0.91
+    (text,) = report.conclusions(df, SUMMARIES, ["w0.25", "w0.125"])
+    assert "1.10x slower on ONNX Runtime" in text and "0.91x faster" not in text
+    assert "from 1.10x slower to 1.25x faster across formats and threads" not in text  # pytorch 0.91 too
+    assert "1.10x slower across formats and threads" in text
+    assert report.speed_range([0.91, 1.25]) == "from 1.10x slower to 1.25x faster"
+    assert report.speed_range([1.2, 3.1]) == "1.20x to 3.10x faster"
+    assert report.speed_range([0.5, 0.8]) == "1.25x to 2.00x slower"
+    assert report.times(1.02, "faster", "slower") == "1.0x (neither faster nor slower)"
 
 
 def test_budget_answers_pick_the_most_accurate_row_within_budget_and_skip_failed_rows():
@@ -229,6 +257,22 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     assert "| 25 ms | w0.125 0.200 | w0.25 0.300 ± 0.020 |" in readme
     assert "input 320 px" in readme
     assert (out / "accuracy_vs_latency.png").stat().st_size > 0
+    # a lenient validation's warning reaches the report
+    (tmp_path / "card.json").write_text(json.dumps({"names": {"0": "CT", "1": "T"}, "splits": {}}))
+    warning = "/data/x/data.yaml: nc is 3 but names lists 2 classes (CT, T); the workflow uses the 2 names"
+    (tmp_path / "validation.json").write_text(json.dumps({"policy": "lenient", "warnings": [warning]}))
+    report.build_report(
+        tmp_path / "benchmark.csv",
+        ["w0.25", "w0.125"],
+        infos,
+        summaries,
+        out,
+        imgsz=320,
+        runs=RUNS,
+        card=tmp_path / "card.json",
+        validation=tmp_path / "validation.json",
+    )
+    assert f"- **{warning}**" in (out / "README.md").read_text()
     # without ``runs``: one info per variant (the layout before seeds), one size for all
     primary = [train / v / "train_info.json" for v in ("w0.25", "w0.125")]
     report.build_report(tmp_path / "benchmark.csv", ["w0.25", "w0.125"], primary, summaries, out, imgsz=320)
@@ -237,47 +281,85 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     assert "| w0.25 | 3011238 | 8.193 | 3 | 3 | 0.600 | 0.400 | 0.500 | 0.300 |" in readme
 
 
-def test_floor_table_divides_operations_by_the_measured_roof():
-    df = pd.DataFrame(
+def roof_rows() -> pd.DataFrame:
+    base = {"variant": "w0.125", "threads": 1, "imgsz": 640, "gflops": 2.8, "status": "ok"}
+    return pd.DataFrame(
         [
-            {
-                "variant": "w0.125",
-                "threads": 1,
-                "imgsz": 640,
-                "status": "ok",
-                "target": "onnx",
-                "precision": "f32",
-                "gflops": 2.8,
-                "peak_gflops": 87.0,
-                "p50_ms": 47.8,
-                "fraction_of_peak": 0.67,
-            },
-            {
-                "variant": "w0.125",
-                "threads": 1,
-                "imgsz": 640,
-                "status": "ok",
-                "target": "openvino-int8",
-                "precision": "int8",
-                "gflops": 2.8,
-                "peak_gflops": 140.0,
-                "p50_ms": 29.7,
-                "fraction_of_peak": 0.67,
-            },
-            {
-                "variant": "w0.125",
-                "threads": 1,
-                "imgsz": 640,
-                "status": "failed",
-                "target": "ncnn",
-                "precision": "f32",
-                "gflops": 2.8,
-                "peak_gflops": 87.0,
-                "p50_ms": 1.0,
-                "fraction_of_peak": 9.9,
-            },
+            {**base, "target": "onnx", "precision": "f32", "peak_gflops": 87.0, "theoretical_gflops": 166.4}
+            | {"p50_ms": 47.8, "fraction_of_peak": 0.67, "fraction_of_theoretical": 0.35},
+            {**base, "target": "openvino", "precision": "f32", "peak_gflops": 87.0, "theoretical_gflops": 166.4}
+            | {"p50_ms": 30.0, "fraction_of_peak": 1.07, "fraction_of_theoretical": 0.56},
+            {**base, "target": "openvino-int8", "precision": "int8", "peak_gflops": 140.0}
+            | {"theoretical_gflops": 5324.8, "p50_ms": 29.7, "fraction_of_peak": 0.67, "fraction_of_theoretical": 0.02},
+            {**base, "target": "ncnn", "precision": "f32", "peak_gflops": 87.0, "theoretical_gflops": 166.4}
+            | {"status": "failed", "p50_ms": 1.0, "fraction_of_peak": 9.9, "fraction_of_theoretical": 9.9},
         ]
     )
-    (row,) = report.floor_table(df).to_dict("records")
-    assert row["fp32 floor ms"] == pytest.approx(2.8 / 87 * 1000) and row["int8 floor ms"] == pytest.approx(20.0)
+
+
+def test_floor_table_divides_operations_by_each_roof():
+    (row,) = report.floor_table(roof_rows()).to_dict("records")
+    assert row["fp32 reference floor ms"] == pytest.approx(2.8 / 87 * 1000)
+    assert row["fp32 theoretical floor ms"] == pytest.approx(2.8 / 166.4 * 1000)
+    assert row["int8 reference floor ms"] == pytest.approx(20.0)
     assert row["fastest"] == "openvino-int8 (int8)" and row["p50 ms"] == 29.7  # the failed row is ignored
+    assert row["of its theoretical"] == 0.02
+
+
+THEORY = {
+    "clock_ghz": 2.6,
+    "clock_source": "/proc/cpuinfo 'cpu MHz' (the maximum is not exposed here)",
+    "is_bound": False,
+    "derivation": "cores used x clock (2.60 GHz) x operations per cycle per core; fp32: 16 fp32 lanes",
+}
+
+
+def test_roof_sentences_call_the_measured_roof_a_reference_and_flag_rows_above_it():
+    text = report.roof_sentences(roof_rows(), {"method": "best of 5 matmuls", "theoretical": THEORY})
+    assert "it is not a limit" in text[0] and "best of 5 matmuls" in text[0]
+    assert text[1].startswith("No bound could be derived for certain") and "2.60 GHz" in text[1]
+    (above,) = text[2:]  # the openvino row at 1.07; the failed ncnn row at 9.9 is not a result
+    assert above.startswith("w0.125 on openvino at 1 thread(s) attained 1.07 of the measured reference roof")
+    assert "(it attained 0.56 of the theoretical peak)" in above
+    bound = report.roof_sentences(roof_rows(), {"theoretical": {**THEORY, "is_bound": True}})
+    assert bound[1].startswith("The theoretical peak is a bound no runtime can beat")
+    assert not any("no runtime can beat" in t for t in text)  # never said of an unproven bound
+
+
+def test_theoretical_peak_is_derived_from_flags_and_clock():
+    from yoloshrink import roofline
+
+    avx2 = {"cpu_flags": {"avx": True, "avx2": True, "fma": True}, "affinity_cores": 2, "max_mhz": 3500.0}
+    t = roofline.theoretical_peak(avx2, [1, 2, 4])
+    # 8 lanes x 2 FMA units x 2 = 32 FLOP/cycle; x 3.5 GHz = 112 GFLOP/s per core; 4 threads on 2 cores = 2
+    assert t["peaks"]["1"]["fp32_gflops"] == 112.0 and t["peaks"]["4"]["fp32_gflops"] == 224.0
+    assert t["peaks"]["1"]["bf16_gflops"] == 112.0  # no native bf16: as fp32
+    assert t["peaks"]["1"]["int8_gops"] == 448.0  # 32 byte lanes x 2 units x 2
+    assert t["is_bound"] and "cpufreq maximum" in t["clock_source"]
+    amx = {"cpu_flags": {"avx512f": True, "amx_bf16": True, "amx_int8": True}, "logical_cores": 2}
+    t = roofline.theoretical_peak({**amx, "reported_mhz": 2600.0}, [1])
+    assert t["peaks"]["1"] == {"fp32_gflops": 166.4, "bf16_gflops": 2662.4, "int8_gops": 5324.8}
+    assert not t["is_bound"]  # only the reported clock: turbo may exceed it
+    assert roofline.theoretical_peak(amx, [1])["peaks"]["1"]["fp32_gflops"] is None
+
+
+REFERENCE = REPO / "workflow/report/original_experiment.yaml"
+
+
+def test_reference_cites_the_original_report_and_its_gpu_times_get_their_own_panel():
+    import yaml
+
+    ref = yaml.safe_load(REFERENCE.read_text())
+    assert "github.com/arrogantcont/processing_and_generating_images_course" in ref["source"]
+    assert "HW_1" in ref["source"] and "shared/" not in REFERENCE.read_text()
+    assert "GPU machine" in ref["timing"] and "not a CPU p50" in ref["timing"]
+    fig = report.accuracy_latency_figure(table(), report.variant_colors(["w0.25", "w0.125"]), ref)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["1 thread(s)", report.REFERENCE_PANEL]
+    cpu, gpu = fig.axes
+    n_reference = sum(len(per_variant) for per_variant in ref["benchmark"].values())
+    assert sum(len(c.get_offsets()) for c in gpu.collections) == n_reference == 10
+    assert sum(len(c.get_offsets()) for c in cpu.collections) == 4  # this table's ok rows only
+    assert "CPU" in cpu.get_xlabel() and "GPU machine" in gpu.get_xlabel()
+    benchmark = report.reference_benchmark_table(ref)
+    assert "GPU-machine validator ms/image" in benchmark.columns and len(benchmark) == 10

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shutil
 import time
 import traceback
@@ -53,6 +54,23 @@ def target_format(target: str) -> str:
 def target_precision(target: str) -> str:
     """The precision a target asks its runtime for ("" = the runtime's default)."""
     return TARGETS[target][1]
+
+
+#: Thread-count variables of the OpenMP/BLAS libraries under the runtimes. Snakemake sets them to
+#: the job's cores; a timing job holds every core but times a given thread count.
+THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def limit_thread_env(threads: int) -> None:
+    """Set :data:`THREAD_ENV` to ``threads`` in this process; call before importing a runtime."""
+    os.environ.update({name: str(int(threads)) for name in THREAD_ENV})
 
 
 @dataclass
@@ -261,9 +279,11 @@ def measure_latency(
     Network-only: the runtime's call on one preprocessed tensor. End-to-end: letterbox +
     inference + NMS on real validation images in turn. Both after ``warmup`` calls.
     """
+    import cv2
     import torch
 
     torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
     images = load_images(images_dir, e2e_images)
     x = preprocess(images[0], imgsz)
     runner = make_runner(fmt, model_path, threads, precision)
@@ -415,28 +435,41 @@ def latency_job(
     return record
 
 
-def has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+def has_native_bf16() -> bool:
     """Whether the CPU has bf16 matrix instructions (AVX512_BF16 or AMX-BF16)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags))
+    from yoloshrink.environment import cpu_info
+
+    flags = cpu_info()["cpu_flags"]
+    return bool(flags["avx512_bf16"] or flags["amx_bf16"])
 
 
 def machine_peak(threads: list[int], size: int = 2048, repeats: int = 5) -> dict[str, Any]:
-    """Peak matmul throughput (GFLOP/s) of this CPU in fp32 and bf16 per thread count.
+    """This CPU's measured reference roofs per thread count, and its theoretical peak.
 
-    The best of ``repeats`` timed ``size``x``size`` matmuls after one warm-up: the roof the
-    model rows are compared against (``fraction_of_peak`` in the CSV). bf16 is measured only
-    where the CPU has native bf16 instructions: elsewhere torch emulates it at ~1 GFLOP/s,
-    which is no roof, and the entry is null.
+    ``peaks``: the best of ``repeats`` timed ``size``x``size`` matmuls after one warm-up, fp32
+    and bf16 through torch and int8 through ONNX Runtime's ``MatMulInteger``: the reference the
+    rows' ``fraction_of_peak`` is taken against. A reference, not a limit: another runtime's
+    kernels can beat torch's GEMM. bf16 is measured only where the CPU has native bf16
+    instructions: elsewhere torch emulates it at ~1 GFLOP/s, which is no roof, and the entry is
+    null. ``theoretical``: :func:`yoloshrink.roofline.theoretical_peak` of this CPU (cores x
+    clock x SIMD width x FMA units x 2, with its derivation), the bound the rows'
+    ``fraction_of_theoretical`` is taken against.
     """
     import torch
 
+    from yoloshrink.environment import cpu_info
+    from yoloshrink.roofline import theoretical_peak
+
     bf16 = has_native_bf16()
-    out: dict[str, Any] = {"matrix_size": size, "repeats": repeats, "native_bf16": bf16, "peaks": {}}
+    out: dict[str, Any] = {
+        "method": f"best of {repeats} {size}x{size} matrix products after one warm-up: torch.matmul (fp32, bf16), "
+        "ONNX Runtime MatMulInteger u8 x s8 -> s32 (int8)",
+        "matrix_size": size,
+        "repeats": repeats,
+        "native_bf16": bf16,
+        "theoretical": theoretical_peak(cpu_info(), threads),
+        "peaks": {},
+    }
     flops = 2 * size**3
     dtypes = [("fp32", torch.float32)] + ([("bf16", torch.bfloat16)] if bf16 else [])
     for t in threads:

@@ -14,7 +14,19 @@ from typing import Any
 from yoloshrink.offline import PROJECT_ROOT
 
 #: CPU flags that decide which kernels the runtimes can use.
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
+CPU_FLAGS = (
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx_vnni",
+    "amx_bf16",
+    "amx_int8",
+)
+CPUFREQ_MAX = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
 PACKAGES = (
     "torch",
     "torchvision",
@@ -28,9 +40,12 @@ PACKAGES = (
 )
 
 
-def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
-    """CPU model name, logical cores and the flags in :data:`CPU_FLAGS` that it has."""
-    model, flags = platform.processor() or "unknown", set()
+def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo"), cpufreq_max: Path = CPUFREQ_MAX) -> dict[str, Any]:
+    """CPU model name, logical cores, the flags in :data:`CPU_FLAGS` that it has, and its clock:
+    ``reported_mhz`` (``/proc/cpuinfo``, the first core) and ``max_mhz`` (cpufreq's maximum,
+    None where the machine does not expose it, as in many VMs). The one reader of /proc/cpuinfo.
+    """
+    model, flags, mhz = platform.processor() or "unknown", set(), None
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             key, _, value = line.partition(":")
@@ -38,11 +53,19 @@ def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
                 model = value.strip()
             elif key.strip() == "flags" and not flags:
                 flags = set(value.split())
+            elif key.strip() == "cpu MHz" and mhz is None:
+                mhz = round(float(value), 1)
+    try:
+        max_mhz = round(int(cpufreq_max.read_text()) / 1000, 1)  # the file holds kHz
+    except (OSError, ValueError):
+        max_mhz = None
     return {
         "cpu_model": model,
         "logical_cores": os.cpu_count(),
         "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "cpu_flags": {f: f in flags for f in CPU_FLAGS},
+        "reported_mhz": mhz,
+        "max_mhz": max_mhz,
     }
 
 

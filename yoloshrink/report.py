@@ -102,22 +102,29 @@ def plot_training_curves(
     _save(fig, path)
 
 
-def plot_accuracy_vs_latency(
+REFERENCE_PANEL = "Original experiment (GPU machine, ultralytics' validator ms/image; not CPU p50s)"
+
+
+def accuracy_latency_figure(
     df: pd.DataFrame,
     colors: dict[str, str],
-    path: Path,
     reference: dict[str, Any] | None = None,
     seed_sd: dict[str, float] | None = None,
-) -> None:
-    """mAP50-95 against p50 latency (log scale), per thread count; colour = variant, marker = target.
+) -> Any:
+    """mAP50-95 against p50 latency (log scale), a panel per thread count; colour = variant,
+    marker = target. Returns the matplotlib figure.
 
-    ``reference`` (the original experiment) is drawn as grey hollow markers in every panel.
-    ``seed_sd`` (variant -> sample sd of its PyTorch mAP50-95 over training seeds, for variants
-    with more than one seed) is drawn as a vertical error bar of ± sd on each of its points.
+    ``reference`` (the original experiment) gets a panel of its own, titled
+    :data:`REFERENCE_PANEL`: its times were measured on a GPU machine by ultralytics' validator,
+    so they are never drawn beside this machine's CPU p50s. ``seed_sd`` (variant -> sample sd
+    of its PyTorch mAP50-95 over training seeds, for variants with more than one seed) is drawn
+    as a vertical error bar of ± sd on each of its points.
     """
     ok = df[df["status"] == "ok"]
     threads = sorted(df["threads"].dropna().unique())
-    fig, axes = plt.subplots(1, max(len(threads), 1), figsize=(6.5 * max(len(threads), 1), 5), squeeze=False)
+    ref_bench = (reference or {}).get("benchmark") or {}
+    n = max(len(threads), 1) + (1 if ref_bench else 0)
+    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5), squeeze=False)
     for ax, t in zip(axes.flat, threads, strict=False):
         sub = ok[ok["threads"] == t]
         for _, r in sub.iterrows():
@@ -141,9 +148,6 @@ def plot_accuracy_vs_latency(
                 s=70,
                 edgecolor="k",
             )
-        for fmt, per_variant in ((reference or {}).get("benchmark") or {}).items():
-            for _v, (_size, m, ms) in per_variant.items():
-                ax.scatter(ms, m, marker=MARKERS.get(fmt, "P"), s=55, facecolor="none", edgecolor="0.55")
         front = pareto_front(sub)
         if len(front):
             ax.step(
@@ -156,22 +160,44 @@ def plot_accuracy_vs_latency(
                 label="Pareto front",
             )
         ax.set_xscale("log")
-        ax.set_xlabel("latency p50 (ms per image, log scale)")
+        ax.set_xlabel("latency p50 on this CPU (ms per image, log scale)")
         ax.set_ylabel("mAP50-95 (val)")
         ax.set_title(f"{int(t)} thread(s)")
         ax.grid(alpha=0.3, which="both")
+    if ref_bench:
+        ax = axes.flat[-1]
+        ref_colors = variant_colors(list(reference.get("variants") or {}))
+        for fmt, per_variant in ref_bench.items():
+            for v, (_size, m, ms) in per_variant.items():
+                ax.scatter(
+                    ms, m, marker=MARKERS.get(fmt, "P"), s=60, facecolor="none", edgecolor=ref_colors.get(v, "k")
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("ultralytics validator time on a GPU machine (ms per image, log scale)")
+        ax.set_ylabel("mAP50-95 (val, CSGO dataset)")
+        ax.set_title(REFERENCE_PANEL, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
     handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colors.items()]
-    present = set(ok["target"])
+    present = set(ok["target"]) | set(ref_bench)
     handles += [
         plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f) for f, m in MARKERS.items() if f in present
     ]
     if seed_sd and any(sd == sd for sd in seed_sd.values()):
         handles.append(plt.Line2D([], [], color="k", marker="|", ms=10, ls="", label="± seed-to-seed sd"))
-    if reference:
-        handles.append(plt.Line2D([], [], color="0.55", marker="o", ls="", mfc="none", label="original (GPU timer)"))
-    axes.flat[-1].legend(handles=handles, loc="best", fontsize=8)
+    axes.flat[len(threads) - 1 if threads else 0].legend(handles=handles, loc="best", fontsize=8)
     fig.suptitle("Accuracy against latency per format")
-    _save(fig, path)
+    return fig
+
+
+def plot_accuracy_vs_latency(
+    df: pd.DataFrame,
+    colors: dict[str, str],
+    path: Path,
+    reference: dict[str, Any] | None = None,
+    seed_sd: dict[str, float] | None = None,
+) -> None:
+    """Save :func:`accuracy_latency_figure` to ``path``."""
+    _save(accuracy_latency_figure(df, colors, reference, seed_sd), path)
 
 
 def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path) -> None:
@@ -486,8 +512,33 @@ def _gflops(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variant: str
     return float(summaries[variant]["gflops_640"])
 
 
+def times(ratio: float, less: str, more: str, digits: int = 1) -> str:
+    """A ratio ``baseline / variant`` in words that follow its sign: ``3.3x fewer`` when above 1,
+    ``3.3x more`` (the inverse) when below, ``1.0x (neither fewer nor more)`` when it rounds to 1.
+
+    ``less`` and ``more`` are the words for each side ("fewer"/"more", "faster"/"slower").
+    """
+    if f"{ratio:.{digits}f}" == f"{1:.{digits}f}":
+        return f"{1:.{digits}f}x (neither {less} nor {more})"
+    if ratio > 1:
+        return f"{ratio:.{digits}f}x {less}"
+    return f"{1 / ratio:.{digits}f}x {more}"
+
+
+def speed_range(speedups: list[float]) -> str:
+    """The range of speed-ups (baseline p50 / variant p50) in words: "1.20x to 3.10x faster",
+    "1.10x to 1.50x slower", or "from 1.10x slower to 2.50x faster"."""
+    lo, hi = min(speedups), max(speedups)
+    if lo >= 1:
+        return f"{lo:.2f}x to {hi:.2f}x faster" if hi > lo else f"{lo:.2f}x faster"
+    if hi <= 1:
+        return f"{1 / hi:.2f}x to {1 / lo:.2f}x slower" if hi > lo else f"{1 / lo:.2f}x slower"
+    return f"from {1 / lo:.2f}x slower to {hi:.2f}x faster"
+
+
 def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
-    """Sentences comparing each variant with the first (baseline), computed from the table."""
+    """Sentences comparing each variant with the first (baseline), computed from the table; the
+    words follow the sign of each ratio ("fewer"/"more", "faster"/"slower")."""
     if len(variants) < 2:
         return []
     base = variants[0]
@@ -499,16 +550,18 @@ def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
             continue
         ratio = summaries[base]["parameters"] / summaries[v]["parameters"]
         flops = _gflops(df, summaries, base) / _gflops(df, summaries, v)
-        parts = [f"**{v}** against {base}: {ratio:.1f}x fewer parameters, {flops:.1f}x fewer FLOPs"]
+        parts = [
+            f"**{v}** against {base}: {times(ratio, 'fewer', 'more')} parameters, {times(flops, 'fewer', 'more')} FLOPs"
+        ]
         sub = ok[(ok["variant"] == v)]
         if sub.empty:
             parts.append("no benchmark row completed (see Failed rows)")
         for (fmt, t), r in sub.set_index(["target", "threads"]).iterrows():
             if fmt == "onnx" and t == sub["threads"].min() and r["speedup"] == r["speedup"]:
-                parts.append(f"{r['speedup']:.2f}x faster on ONNX Runtime at {int(t)} thread(s)")
+                parts.append(f"{times(r['speedup'], 'faster', 'slower', 2)} on ONNX Runtime at {int(t)} thread(s)")
         speed = sub["speedup"].dropna()
         if len(speed):
-            parts.append(f"speed-up {speed.min():.2f}x to {speed.max():.2f}x across formats and threads")
+            parts.append(f"{speed_range(list(speed))} across formats and threads (p50 of {base} / p50 of {v})")
         pt = ok[(ok["target"] == "pytorch")].drop_duplicates("variant").set_index("variant")["map50_95"]
         if v in pt and base in pt:
             parts.append(f"mAP50-95 {pt[v] - pt[base]:+.3f} ({pt[v]:.3f} vs {pt[base]:.3f}, PyTorch)")
@@ -519,6 +572,17 @@ def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
 def reference_table(ref: dict[str, Any]) -> pd.DataFrame:
     """The original experiment's per-variant rows."""
     rows = [{"variant": v, **vals} for v, vals in ref["variants"].items()]
+    return pd.DataFrame(rows)
+
+
+def reference_benchmark_table(ref: dict[str, Any]) -> pd.DataFrame:
+    """The original experiment's benchmark per format and variant: size, mAP50-95 and its
+    validator time on the GPU machine (column named so that nobody reads it as a CPU p50)."""
+    rows = [
+        {"format": fmt, "variant": v, "size MB": size, "mAP50-95": m, "GPU-machine validator ms/image": ms}
+        for fmt, per_variant in (ref.get("benchmark") or {}).items()
+        for v, (size, m, ms) in per_variant.items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -663,12 +727,15 @@ def _runs_by_info(
 
 
 def floor_table(df: pd.DataFrame) -> pd.DataFrame:
-    """How far each (variant, threads) is from this machine's physical limit.
+    """How far each (variant, threads) is from this machine's compute roofs.
 
-    The floor is the variant's GFLOPs at its input size divided by the measured matmul roof
-    of a precision (``peak_gflops`` of that precision's rows: fp32 and, where INT8 rows ran,
-    int8): no runtime can beat it without doing fewer operations. Beside it, the fastest
-    completed row, its p50 and the fraction of its own roof it attained.
+    Per precision that ran (fp32 and, where INT8 rows ran, int8): the measured reference roof
+    (``peak_gflops``) and the theoretical peak (``theoretical_gflops``) in GOP/s, and the floor
+    each implies, the variant's GFLOPs at its input size divided by it, in ms. Only the
+    theoretical floor is a latency no runtime can beat without doing fewer operations (and only
+    where its clock is the CPU's maximum); the reference floor is what a GEMM as fast as torch's
+    would take. Beside them, the fastest completed row, its p50 and the fraction of each roof
+    it attained.
     """
     if not {"gflops", "peak_gflops", "p50_ms", "precision"} <= set(df.columns):
         return pd.DataFrame()
@@ -679,15 +746,57 @@ def floor_table(df: pd.DataFrame) -> pd.DataFrame:
         row: dict[str, Any] = {"variant": variant, "threads": int(threads), "imgsz": int(sub["imgsz"].iloc[0])}
         row["GFLOPs"] = gflops
         for precision, label in (("f32", "fp32"), ("int8", "int8")):
-            roof = sub[sub["precision"] == precision]["peak_gflops"].dropna()
-            row[f"{label} roof GOP/s"] = float(roof.iloc[0]) if len(roof) else math.nan
-            row[f"{label} floor ms"] = gflops / row[f"{label} roof GOP/s"] * 1000 if len(roof) else math.nan
+            rows_p = sub[sub["precision"] == precision]
+            for column, name in (("peak_gflops", "reference"), ("theoretical_gflops", "theoretical")):
+                roof = rows_p[column].dropna() if column in rows_p else pd.Series(dtype=float)
+                value = float(roof.iloc[0]) if len(roof) else math.nan
+                row[f"{label} {name} GOP/s"] = value
+                row[f"{label} {name} floor ms"] = gflops / value * 1000 if value == value else math.nan
         best = sub.loc[sub["p50_ms"].idxmin()]
         row["fastest"] = f"{best['target']} ({best['precision']})"
         row["p50 ms"] = float(best["p50_ms"])
-        row["of its roof"] = float(best.get("fraction_of_peak", math.nan))
+        row["of its reference"] = float(best.get("fraction_of_peak", math.nan))
+        row["of its theoretical"] = float(best.get("fraction_of_theoretical", math.nan))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def roof_sentences(df: pd.DataFrame, peak: dict[str, Any] | None) -> list[str]:
+    """What the two roofs are, how each was obtained, and every row above the reference roof."""
+    out = []
+    method = (peak or {}).get("method", "2048x2048 matrix products (torch fp32/bf16, ONNX Runtime MatMulInteger int8)")
+    out.append(
+        f"The measured reference roof is the {method}, on the cores timed. It shows how fast a well-tuned "
+        "matrix product runs here; it is not a limit: a runtime's convolution kernels may run faster."
+    )
+    theory = (peak or {}).get("theoretical")
+    if not theory:
+        out.append("No theoretical peak was recorded (peak.json predates it), so no bound is given.")
+    elif theory.get("clock_ghz") is None:
+        out.append("No bound could be derived: the CPU's clock is not known on this machine.")
+    elif theory.get("is_bound"):
+        out.append(
+            f"The theoretical peak is a bound no runtime can beat: {theory['derivation']}. The floors it gives are "
+            "latencies no runtime can reach without doing fewer operations."
+        )
+    else:
+        out.append(
+            f"No bound could be derived for certain: the CPU's maximum clock is not exposed here, so the "
+            f"theoretical peak uses {theory['clock_ghz']:.2f} GHz ({theory['clock_source']}), and cores that run "
+            f"faster (turbo) would raise it by the same factor. Derivation: {theory['derivation']}."
+        )
+    if "fraction_of_peak" in df.columns:
+        above = df[(df["status"] == "ok") & (df["fraction_of_peak"] > 1)]
+        for _, r in above.iterrows():
+            theo = r.get("fraction_of_theoretical", math.nan)
+            out.append(
+                f"{r['variant']} on {r['target']} at {int(r['threads'])} thread(s) attained "
+                f"{r['fraction_of_peak']:.2f} of the measured reference roof: its runtime's kernels ran faster than "
+                "the reference matrix product "
+                "did, which is why that roof is a reference and not a limit"
+                + (f" (it attained {theo:.2f} of the theoretical peak)." if theo == theo else ".")
+            )
+    return out
 
 
 def build_report(
@@ -704,6 +813,8 @@ def build_report(
     excluded: Path | None = None,
     budgets_ms: list[float] | None = None,
     runs: dict[str, dict[str, Any]] | None = None,
+    peak: Path | None = None,
+    validation: Path | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
 
@@ -714,6 +825,7 @@ def build_report(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     df = pd.read_csv(csv)
+    peak_record = read_json(peak) if peak and peak.exists() else None
     colors = variant_colors(variants)
     runs, run_dirs = _runs_by_info(variants, infos, runs)
     run_info = {r: read_json(d / "train_info.json") for r, d in run_dirs.items() if (d / "train_info.json").exists()}
@@ -788,10 +900,11 @@ def build_report(
         "",
         *[f"- {a}" for a in budget_answers(df, budgets_ms or [], stats)],
         "",
-        "## How far from the physical limit?",
+        "## How far from the hardware's limits?",
         "",
-        "The floor is the model's operations divided by this machine's measured matmul roof (fp32; int8",
-        "through ONNX Runtime's MatMulInteger): the latency no runtime can beat without fewer operations.",
+        "A floor is the model's operations (GFLOPs at its input size) divided by a roof in GOP/s.",
+        "",
+        *[f"- {r}" for r in roof_sentences(df, peak_record)],
         "",
         markdown_table(floor_table(df)),
         "",
@@ -825,6 +938,10 @@ def build_report(
         from yoloshrink.datasets.card import card_markdown
 
         lines += ["## Dataset", "", card_markdown(read_json(card)), "", "![dataset card](../dataset/card.png)", ""]
+        warnings = read_json(validation).get("warnings", []) if validation and validation.exists() else []
+        if warnings:
+            lines += ["Validation warnings (dataset.validation: lenient went on despite them):", ""]
+            lines += [*(f"- **{w}**" for w in warnings), ""]
         left_out = pd.read_csv(excluded) if excluded and excluded.exists() and excluded.stat().st_size else None
         if left_out is not None and len(left_out):
             lines += [f"{len(left_out)} files were flagged by validation (`results/dataset/excluded.csv`):", ""]
@@ -833,9 +950,15 @@ def build_report(
         lines += [
             "## The original experiment (reference)",
             "",
-            ref["source"] + ".",
+            f"Source: {ref['source']}.",
             "",
             markdown_table(reference_table(ref)),
+            "",
+            f"Its benchmark: {ref['timing']}. These times are of another machine and another timer than",
+            "this report's CPU p50s and cannot be compared with them; the accuracy-against-latency figure",
+            "draws them in a panel of their own.",
+            "",
+            markdown_table(reference_benchmark_table(ref), digits=4),
             "",
         ]
     if environment and environment.exists():

@@ -53,6 +53,8 @@ COLUMNS = [
     "gflops_per_s",
     "peak_gflops",
     "fraction_of_peak",
+    "theoretical_gflops",
+    "fraction_of_theoretical",
     "speedup",
     "environment",
 ]
@@ -106,7 +108,9 @@ def build_table(
             export_rec[(variant, "pytorch")] = {"status": "failed", "error": f"training failed: {info.get('error')}"}
     acc = {_parts(Path(p), 2): read_json(p) for p in accuracy}
     env = environment_id(environment)
-    peaks = read_json(peak)["peaks"]
+    roofs = read_json(peak)
+    peaks = roofs["peaks"]
+    bounds = roofs.get("theoretical", {}).get("peaks", {})
 
     rows = []
     for p in latency:
@@ -122,9 +126,9 @@ def build_table(
         gflops = s["gflops_640"] * (size / 640) ** 2
         p50 = lat.get("p50_ms", math.nan)
         attained = gflops / (p50 / 1000) if p50 == p50 and p50 > 0 else math.nan
-        roof = peaks.get(str(lat.get("threads")), {})
         roof_key = {"bf16": "bf16_gflops", "int8": "int8_gops"}.get(lat.get("precision", ""), "fp32_gflops")
-        peak_gflops = roof.get(roof_key) or math.nan
+        peak_gflops = peaks.get(str(lat.get("threads")), {}).get(roof_key) or math.nan
+        bound = bounds.get(str(lat.get("threads")), {}).get(roof_key) or math.nan
         rows.append(
             {
                 "variant": variant,
@@ -160,6 +164,8 @@ def build_table(
                 "gflops_per_s": round(attained, 3),
                 "peak_gflops": peak_gflops,
                 "fraction_of_peak": round(attained / peak_gflops, 4) if peak_gflops == peak_gflops else math.nan,
+                "theoretical_gflops": bound,
+                "fraction_of_theoretical": round(attained / bound, 4) if bound == bound else math.nan,
                 "environment": env,
             }
         )

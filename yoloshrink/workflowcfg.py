@@ -41,6 +41,11 @@ def schema_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
                 messages.append(f"{prefix}{key}: unknown key{hint}")
         elif err.validator == "uniqueItems":
             messages.append(f"{where}: {err.instance!r} holds duplicates")
+        elif err.validator in ("oneOf", "anyOf"):
+            # jsonschema's own text ("is not valid under any of the given schemas") names no
+            # valid value: say what is valid, from the schema's description or its alternatives
+            valid = err.schema.get("description") or "; or ".join(c.message for c in err.context)
+            messages.append(f"{where}: {err.instance!r} is invalid: expected {valid}")
         else:
             messages.append(f"{where}: {err.instance!r} is invalid: {err.message}")
     return messages

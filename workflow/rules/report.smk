@@ -9,8 +9,10 @@ rule report:
         summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
         data="results/dataset/data.yaml",
         environment="results/benchmark/environment.json",
+        peak="results/benchmark/peak.json",
         card="results/dataset/card.json",
         excluded="results/dataset/excluded.csv",
+        validation="results/dataset/validation.json",
         reference=workflow.source_path("../report/original_experiment.yaml"),
     output:
         readme="results/report/README.md",

@@ -22,8 +22,10 @@ build_report(
     imgsz=dict(snakemake.params.imgsz),  # variant -> input size
     reference=Path(snakemake.input.reference),
     environment=Path(snakemake.input.environment),
+    peak=Path(snakemake.input.peak),
     card=Path(snakemake.input.card),
     excluded=Path(snakemake.input.excluded),
+    validation=Path(snakemake.input.validation),
     budgets_ms=list(snakemake.params.budgets_ms),
     runs=dict(snakemake.params.runs),  # run -> {"variant", "seed", "primary"}
 )
