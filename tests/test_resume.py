@@ -98,3 +98,20 @@ def test_sigterm_after_the_last_epoch_finishes_the_wrapup_without_training(setup
     for name in ("best.pt", "last.pt"):
         ckpt = torch.load(run_dir / "weights" / name, map_location="cpu", weights_only=False)
         assert ckpt["optimizer"] is None and ckpt["epoch"] == -1  # stripped as ultralytics does
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut short"])
+def test_killed_between_last_and_best_save_restores_best_from_last(setup, damage):
+    """ultralytics writes last.pt, then the same bytes to best.pt: a kill in between (or during
+    the second write) left the wrap-up failing on best.pt before; the rerun now finishes."""
+    run_dir = setup["root"] / f"train4-{damage.replace(' ', '-')}" / "w0.125"
+    settings = {**SETTINGS, "epochs": 1}
+    sigterm_after_first_save(setup, run_dir, settings)
+    best = run_dir.parent / ".partial" / run_dir.name / "weights" / "best.pt"
+    if damage == "missing":
+        best.unlink()
+    else:
+        best.write_bytes(best.read_bytes()[:1000])
+    info = train.train_variant(setup["model"], setup["data"], run_dir, settings, threads=1)
+    assert info["status"] == "ok" and info["wrapup_finished_after_interruption"] and info["best_epoch"] == 1
+    assert (run_dir / "weights" / "best.pt").stat().st_size > 100_000

@@ -227,6 +227,28 @@ START_KEYS = (
 )
 
 
+def _best_checkpoint(weights: Path) -> dict[str, Any]:
+    """``weights/best.pt``, loaded. ultralytics writes last.pt, then the same bytes to best.pt when
+    that epoch is the best: a job killed between the two writes (or during the second) leaves
+    best.pt missing or cut short, and it is then restored from last.pt. Raises RuntimeError when
+    best.pt is unusable and the last epoch was not the best (its checkpoint is lost)."""
+    import torch
+
+    try:
+        return torch.load(weights / "best.pt", map_location="cpu", weights_only=False)
+    except Exception as exc:  # missing, or cut short mid-write
+        last = torch.load(weights / "last.pt", map_location="cpu", weights_only=False)
+        fitness = (last.get("train_metrics") or {}).get("fitness")
+        if fitness is None or fitness != last.get("best_fitness"):
+            raise RuntimeError(
+                f"{weights / 'best.pt'} is unusable ({type(exc).__name__}: {exc}) and the last epoch was not "
+                "the best, so the best checkpoint is lost: train again from scratch"
+            ) from exc
+        shutil.copyfile(weights / "last.pt", weights / "best.pt")
+        print(f"{weights / 'best.pt'} was missing or cut short: restored from last.pt (the last epoch was the best)")
+        return last
+
+
 def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[str, Any]:
     """Do what ultralytics' ``final_eval`` does for a run killed after its last epoch was saved.
 
@@ -236,12 +258,11 @@ def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[
     callbacks would have recorded (the val losses, which the validator does not return, are
     not among them).
     """
-    import torch
     from ultralytics import YOLO
     from ultralytics.utils.torch_utils import strip_optimizer
 
     weights = partial / "weights"
-    best_ckpt = torch.load(weights / "best.pt", map_location="cpu", weights_only=False)
+    best_ckpt = _best_checkpoint(weights)
     out: dict[str, Any] = {
         "best_epoch": int(best_ckpt.get("epoch", -1)) + 1,
         "best_fitness": float(best_ckpt.get("best_fitness") or 0.0),
