@@ -7,11 +7,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: run test lint format dryrun report clean-venv
+.PHONY: run test test-fast lint format dryrun report clean-venv
 
-$(STAMP): requirements.txt
+# The pinned requirements, then this folder's yoloshrink package, editable (code changes need no
+# reinstall; setuptools comes with the requirements, so no build environment is downloaded).
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	@touch $@
 
@@ -35,8 +38,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/snakefmt Snakefile workflow/rules
 
+# The full suite (what CI runs): unit, dry-run, end-to-end and SLURM tests.
 test: lint
 	$(BIN)/pytest
+
+# The development loop: unit and dry-run tests only (no end-to-end run, no SLURM), under 2 minutes.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not e2e and not slurm"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -21,6 +21,6 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/benchmark.csv",
-        "results/report/README.md",
+        layout.BENCHMARK_CSV,
+        layout.REPORT_README,
         optional_targets(),  # benchmark.crosscheck: ultralytics' own benchmark() per variant

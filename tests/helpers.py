@@ -19,7 +19,8 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
 def make_workdir(path: Path) -> Path:
-    """A copy of the workflow (code linked, config copied) to run in isolation."""
+    """A copy of the workflow (Snakefile, rules, scripts, configs) to run in isolation; the
+    yoloshrink package comes from the installation (make installs it, editable)."""
     path.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "workflow", "profiles", "config", "envs", ".test"):
         src = REPO / name
@@ -27,7 +28,6 @@ def make_workdir(path: Path) -> Path:
             shutil.copytree(src, path / name, dirs_exist_ok=True)
         else:
             shutil.copy2(src, path / name)
-    (path / "yoloshrink").symlink_to(REPO / "yoloshrink")
     return path
 
 

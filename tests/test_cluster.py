@@ -7,9 +7,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import make_workdir, snakemake
 from snakemake_interface_executor_plugins.workflow import WorkflowExecutorInterface
 
-from tests.helpers import make_workdir, snakemake
 from yoloshrink import cluster
 from yoloshrink.cluster import JobRequest
 

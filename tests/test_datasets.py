@@ -26,9 +26,9 @@ import yaml
 from PIL import Image
 from roboflow_server import FakeRoboflow
 
-from yoloshrink import data as ydata
-from yoloshrink.data import DatasetError
-from yoloshrink.datasets import card, sources, validate
+from yoloshrink.datasets import builtin, card, sources, validate
+from yoloshrink.datasets import canonical as ydata
+from yoloshrink.datasets.files import DatasetError, label_path, list_images
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE_KEY = "rfFakeKey-do-not-leak-7Qz9xK2"
@@ -124,7 +124,7 @@ def test_zip_roboflow_layout_without_test_split(tmp_path):
     assert prov["kind"] == "zip" and prov["sha256"] == sources.file_sha256(z)
     assert not list(target.parent.parent.glob(".csgo.tmp*"))
     loaded = ydata.load_source_yaml(target)
-    assert len(validate.list_images(loaded["train"])) == 5  # .jpg .JPG .jpeg .png + background
+    assert len(list_images(loaded["train"])) == 5  # .jpg .JPG .jpeg .png + background
 
 
 def test_zip_with_test_split_and_top_folder(tmp_path):
@@ -244,7 +244,7 @@ def test_lenient_leaves_the_image_out(tmp_path, defect):
         bad_path = str(src.parent.resolve() / bad)
         assert report["excluded"] == [bad_path]
     canonical = ydata.prepare_dataset(src, out / "data.yaml", out / "summary.json", out / "validation.json")
-    linked = {os.path.realpath(p) for s in ("train", "val") for p in validate.list_images(canonical[s])}
+    linked = {os.path.realpath(p) for s in ("train", "val") for p in list_images(canonical[s])}
     assert len(linked) == 9 - (1 if bad else 0)
     if bad:
         assert bad_path not in linked
@@ -254,7 +254,7 @@ def test_lenient_leaves_the_image_out(tmp_path, defect):
 
 def test_builtin_passes_strict(tmp_path):
     target = tmp_path / "builtin/data.yaml"
-    ydata.generate_builtin(target, {"train": 6, "val": 3, "seed": 0, "image_size": [64, 48]})
+    builtin.generate_builtin(target, {"train": 6, "val": 3, "seed": 0, "image_size": [64, 48]})
     out = tmp_path / "results"
     report = validate.validate_dataset(target, out / "v.json", out / "x.csv", "strict")
     assert report["issues"] == [] and report["splits"]["train"]["images"] == 6
@@ -387,7 +387,6 @@ def _workdir(path: Path) -> Path:
             shutil.copytree(src, path / name)
         else:
             shutil.copy2(src, path / name)
-    (path / "yoloshrink").symlink_to(REPO / "yoloshrink")
     return path
 
 
@@ -483,10 +482,10 @@ def test_excluded_csv_lists_every_file_left_out_with_its_reason(tmp_path, defect
     root = src.parent.resolve()
     kept = set()
     for split in ("train", "val"):
-        for image in validate.list_images(canonical[split]):
+        for image in list_images(canonical[split]):
             kept.add(os.path.realpath(image))
-            if Path(validate.label_path(image)).is_file():  # a copy: the source label of the linked image
-                kept.add(validate.label_path(os.path.realpath(image)))
+            if Path(label_path(image)).is_file():  # a copy: the source label of the linked image
+                kept.add(label_path(os.path.realpath(image)))
     source_files = {str(p) for p in root.rglob("*") if p.is_file() and p.parent.name in ("images", "labels")}
     left_out = source_files - kept
     rows = list(csv.DictReader(io.StringIO((out / "excluded.csv").read_text())))

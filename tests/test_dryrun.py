@@ -6,8 +6,7 @@ Fast (seconds each): nothing is computed, Snakemake only builds the DAG.
 from __future__ import annotations
 
 import pytest
-
-from tests.helpers import job_counts, make_workdir, snakemake, write_config
+from helpers import job_counts, make_workdir, snakemake, write_config
 
 
 @pytest.fixture(scope="module")

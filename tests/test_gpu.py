@@ -12,11 +12,8 @@ import pytest
 
 from yoloshrink import gpu
 
-REPO = Path(__file__).resolve().parent.parent
-
 _HOLD = """
-import sys, time
-sys.path.insert(0, {repo!r})
+import time
 from pathlib import Path
 from yoloshrink.gpu import assign_gpu
 i = assign_gpu({n}, Path({lock!r}), timeout_s={timeout})
@@ -26,7 +23,7 @@ time.sleep({hold})
 
 
 def _holder(lock_dir: Path, n: int, hold: float, timeout: float = 0.0) -> subprocess.Popen[str]:
-    code = _HOLD.format(repo=str(REPO), n=n, lock=str(lock_dir), hold=hold, timeout=timeout)
+    code = _HOLD.format(n=n, lock=str(lock_dir), hold=hold, timeout=timeout)
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

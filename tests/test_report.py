@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from yoloshrink import report
+from yoloshrink.report import analysis, build, figures, markdown, seeds
+from yoloshrink.report import text as words
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,7 +42,7 @@ SUMMARIES = {
 
 
 def test_conclusions_carry_the_tables_numbers():
-    (text,) = report.conclusions(table(), SUMMARIES, ["w0.25", "w0.125"])
+    (text,) = words.conclusions(table(), SUMMARIES, ["w0.25", "w0.125"])
     assert "3.3x fewer parameters" in text and "2.9x fewer FLOPs" in text
     assert "2.50x faster on ONNX Runtime at 1 thread(s)" in text
     assert "mAP50-95 -0.100 (0.200 vs 0.300, PyTorch)" in text
@@ -52,7 +53,7 @@ def test_conclusion_words_follow_the_sign_with_the_baseline_listed_second():
     df = table()
     base = df[df["variant"] == "w0.125"].set_index("target")["p50_ms"]
     df["speedup"] = df["target"].map(base) / df["p50_ms"]  # as the CSV has it: baseline p50 / p50
-    (text,) = report.conclusions(df, SUMMARIES, ["w0.125", "w0.25"])
+    (text,) = words.conclusions(df, SUMMARIES, ["w0.125", "w0.25"])
     assert text.startswith("**w0.25** against w0.125: 3.3x more parameters, 2.9x more FLOPs")
     assert "2.50x slower on ONNX Runtime at 1 thread(s)" in text
     assert "fewer" not in text and "faster" not in text and "0.3x" not in text
@@ -62,18 +63,18 @@ def test_a_variant_slower_than_the_baseline_is_called_slower():
     df = table()
     df.loc[df["variant"] == "w0.125", "speedup"] = [0.91, 1.25, 1.0]  # pytorch, onnx, failed ncnn
     df.loc[(df["variant"] == "w0.125") & (df["target"] == "onnx"), "speedup"] = 0.91
-    (text,) = report.conclusions(df, SUMMARIES, ["w0.25", "w0.125"])
+    (text,) = words.conclusions(df, SUMMARIES, ["w0.25", "w0.125"])
     assert "1.10x slower on ONNX Runtime" in text and "0.91x faster" not in text
     assert "from 1.10x slower to 1.25x faster across formats and threads" not in text  # pytorch 0.91 too
     assert "1.10x slower across formats and threads" in text
-    assert report.speed_range([0.91, 1.25]) == "from 1.10x slower to 1.25x faster"
-    assert report.speed_range([1.2, 3.1]) == "1.20x to 3.10x faster"
-    assert report.speed_range([0.5, 0.8]) == "1.25x to 2.00x slower"
-    assert report.times(1.02, "faster", "slower") == "1.0x (neither faster nor slower)"
+    assert words.speed_range([0.91, 1.25]) == "from 1.10x slower to 1.25x faster"
+    assert words.speed_range([1.2, 3.1]) == "1.20x to 3.10x faster"
+    assert words.speed_range([0.5, 0.8]) == "1.25x to 2.00x slower"
+    assert words.times(1.02, "faster", "slower") == "1.0x (neither faster nor slower)"
 
 
 def test_budget_answers_pick_the_most_accurate_row_within_budget_and_skip_failed_rows():
-    answers = report.budget_answers(table(), [5, 10, 25])
+    answers = words.budget_answers(table(), [5, 10, 25])
     assert answers[0].startswith("5 ms per frame, 1 thread(s): nothing fits; the fastest is w0.125 on onnx at 8.0 ms")
     assert "**w0.125** on onnx (mAP50-95 0.200, p50 8.0 ms" in answers[1]
     assert "**w0.25** on onnx (mAP50-95 0.300, p50 20.0 ms" in answers[2]
@@ -81,7 +82,7 @@ def test_budget_answers_pick_the_most_accurate_row_within_budget_and_skip_failed
 
 def test_pareto_front_keeps_only_non_dominated_rows():
     df = pd.DataFrame({"p50_ms": [1, 2, 3, 4], "map50_95": [0.1, 0.05, 0.3, 0.2]})
-    assert report.pareto_front(df)["p50_ms"].tolist() == [1, 3]
+    assert analysis.pareto_front(df)["p50_ms"].tolist() == [1, 3]
 
 
 def test_missing_variant_is_shown_not_dropped():
@@ -95,7 +96,7 @@ def test_missing_variant_is_shown_not_dropped():
         }
     }
     infos["w0.125"] = {"status": "failed", "error": "RuntimeError: NaN loss"}
-    t = report.variant_table(["w0.25", "w0.125", "w0.0625"], SUMMARIES, infos)
+    t = analysis.variant_table(["w0.25", "w0.125", "w0.0625"], SUMMARIES, infos)
     assert t["status"].tolist() == ["ok", "training failed: RuntimeError: NaN loss", "missing"]
 
 
@@ -137,7 +138,7 @@ INFOS = {
 
 
 def test_seed_stats_are_mean_and_sample_sd_over_completed_seeds():
-    st = report.seed_stats(RUNS, INFOS)
+    st = seeds.seed_stats(RUNS, INFOS)
     a = st.loc["w0.25"]
     # by hand: mAP50-95 0.30, 0.32, 0.34 -> mean 0.32, sd sqrt((0.02² + 0 + 0.02²) / 2) = 0.02
     assert a["n"] == 3 and a["seeds"] == [0, 1, 2] and a["primary_seed"] == 0
@@ -152,13 +153,13 @@ def test_seed_stats_are_mean_and_sample_sd_over_completed_seeds():
 
 
 def test_variant_table_shows_mean_sd_for_several_seeds_and_the_value_for_one():
-    st = report.seed_stats(RUNS, INFOS)
+    st = seeds.seed_stats(RUNS, INFOS)
     primary = {"w0.25": INFOS["w0.25"], "w0.125": INFOS["w0.125"]}
-    t = report.variant_table(["w0.25", "w0.125"], SUMMARIES, primary, st).set_index("variant")
+    t = analysis.variant_table(["w0.25", "w0.125"], SUMMARIES, primary, st).set_index("variant")
     assert t.loc["w0.25", "mAP50-95"] == "0.320 ± 0.020 (n=3)"
     assert t.loc["w0.25", "P"] == "0.700 ± 0.100 (n=3)"
     assert t.loc["w0.125", "mAP50-95"] == pytest.approx(0.20)  # one seed: the plain value
-    assert "± " not in report.markdown_table(t.loc[["w0.125"]])
+    assert "± " not in markdown.markdown_table(t.loc[["w0.125"]])
     assert t["benchmarked model"].tolist() == ["seed 0", "seed 0"]
 
 
@@ -167,20 +168,20 @@ def stats_for(values: dict[str, list[float]]):
     infos = {}
     for run, r in runs.items():
         infos[run] = train_info(values[r["variant"]][r["seed"]], 0.5, 0.5, 0.5)
-    return report.seed_stats(runs, infos)
+    return seeds.seed_stats(runs, infos)
 
 
 def test_seed_spread_sentence_says_larger_within_or_unknown():
     # baseline 0.30, 0.32, 0.34: mean 0.32, sd 0.02
     clear = stats_for({"base": [0.30, 0.32, 0.34], "v": [0.19, 0.20, 0.21]})
     # diff -0.12; 2 x sqrt(0.02²/3 + 0.01²/3) = 0.026
-    (s,) = report.seed_spread_sentences(clear, ["base", "v"])
+    (s,) = words.seed_spread_sentences(clear, ["base", "v"])
     assert "difference -0.120" in s and "larger than the seed-to-seed spread" in s and "= 0.026" in s
     small = stats_for({"base": [0.30, 0.32, 0.34], "v": [0.29, 0.31, 0.33]})
-    (s,) = report.seed_spread_sentences(small, ["base", "v"])  # diff -0.01 < 2 x 0.0163
+    (s,) = words.seed_spread_sentences(small, ["base", "v"])  # diff -0.01 < 2 x 0.0163
     assert "difference -0.010" in s and "within the seed-to-seed spread" in s
     one = stats_for({"base": [0.30, 0.32, 0.34], "v": [0.10]})
-    (s,) = report.seed_spread_sentences(one, ["base", "v"])
+    (s,) = words.seed_spread_sentences(one, ["base", "v"])
     assert "unknown (one seed)" in s and "larger" not in s and "within" not in s
 
 
@@ -188,8 +189,8 @@ def test_budget_table_per_target_picks_the_most_accurate_variant_and_skips_faile
     df = table().assign(runtime=lambda d: d["target"].map({"pytorch": "torch", "onnx": "onnxruntime", "ncnn": "ncnn"}))
     df["precision"] = "f32"
     st = stats_for({"w0.25": [0.28, 0.30, 0.32], "w0.125": [0.2]})  # w0.25 sd 0.02, w0.125 one seed
-    answers = report.budget_answers_per_target(df, [5, 10, 25, 50], st)
-    (t,) = report.budget_tables(answers).values()
+    answers = words.budget_answers_per_target(df, [5, 10, 25, 50], st)
+    (t,) = analysis.budget_tables(answers).values()
     # p50: w0.25 pytorch 40, onnx 20; w0.125 pytorch 16, onnx 8; the failed ncnn row (1 ms) is skipped
     assert t.columns.tolist() == ["budget", "pytorch", "onnx"]
     assert t["budget"].tolist() == ["5 ms", "10 ms", "25 ms", "50 ms"]
@@ -200,7 +201,7 @@ def test_budget_table_per_target_picks_the_most_accurate_variant_and_skips_faile
         "for a budget of 25 ms per frame on this CPU with runtime onnxruntime (target onnx, precision f32, "
         "1 thread(s)), the most accurate variant is w0.25 (mAP50-95 0.300 ± 0.020)."
     )
-    overall = report.budget_answers(df, [25], st)
+    overall = words.budget_answers(df, [25], st)
     assert "**w0.25** on onnx (mAP50-95 0.300 ± 0.020, p50 20.0 ms" in overall[0]
 
 
@@ -215,8 +216,8 @@ def test_non_dominated_variants_per_target_and_threads():
             "map50_95": [0.30, 0.20, 0.25, 0.90, 0.30],
         }
     )  # c is slower and less accurate than a; d failed
-    assert report.non_dominated(df) == {("onnx", 1): ["b", "a"], ("onnx", 2): ["a"]}
-    nd = report.non_dominated_table(df)
+    assert analysis.non_dominated(df) == {("onnx", 1): ["b", "a"], ("onnx", 2): ["a"]}
+    nd = analysis.non_dominated_table(df)
     assert nd["non-dominated variants (fastest first)"].tolist() == ["b, a", "a"]
 
 
@@ -225,7 +226,8 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     infos = []
     for run, info in INFOS.items():
         (train / run).mkdir(parents=True)
-        (train / run / "train_info.json").write_text(json.dumps(info))
+        identity = {"run": run, "variant": RUNS[run]["variant"], "seed": RUNS[run]["seed"]}
+        (train / run / "train_info.json").write_text(json.dumps({**identity, **info}))
         if info["status"] == "ok":
             (train / run / "results.csv").write_text("epoch,metrics/mAP50-95(B)\n1,0.1\n2,0.2\n3,0.3\n")
         infos.append(train / run / "train_info.json")
@@ -238,7 +240,7 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     df["runtime"] = df["target"]
     df.to_csv(tmp_path / "benchmark.csv", index=False)
     out = tmp_path / "report"
-    report.build_report(
+    build.build_report(
         csv=tmp_path / "benchmark.csv",
         variants=["w0.25", "w0.125"],
         infos=infos,
@@ -261,7 +263,7 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     (tmp_path / "card.json").write_text(json.dumps({"names": {"0": "CT", "1": "T"}, "splits": {}}))
     warning = "/data/x/data.yaml: nc is 3 but names lists 2 classes (CT, T); the workflow uses the 2 names"
     (tmp_path / "validation.json").write_text(json.dumps({"policy": "lenient", "warnings": [warning]}))
-    report.build_report(
+    build.build_report(
         tmp_path / "benchmark.csv",
         ["w0.25", "w0.125"],
         infos,
@@ -275,7 +277,7 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     assert f"- **{warning}**" in (out / "README.md").read_text()
     # without ``runs``: one info per variant (the layout before seeds), one size for all
     primary = [train / v / "train_info.json" for v in ("w0.25", "w0.125")]
-    report.build_report(tmp_path / "benchmark.csv", ["w0.25", "w0.125"], primary, summaries, out, imgsz=320)
+    build.build_report(tmp_path / "benchmark.csv", ["w0.25", "w0.125"], primary, summaries, out, imgsz=320)
     readme = (out / "README.md").read_text()
     assert "One completed training seed per variant" in readme and " ± " not in readme
     assert "| w0.25 | 3011238 | 8.193 | 3 | 3 | 0.600 | 0.400 | 0.500 | 0.300 |" in readme
@@ -298,7 +300,7 @@ def roof_rows() -> pd.DataFrame:
 
 
 def test_floor_table_divides_operations_by_each_roof():
-    (row,) = report.floor_table(roof_rows()).to_dict("records")
+    (row,) = analysis.floor_table(roof_rows()).to_dict("records")
     assert row["fp32 reference floor ms"] == pytest.approx(2.8 / 87 * 1000)
     assert row["fp32 theoretical floor ms"] == pytest.approx(2.8 / 166.4 * 1000)
     assert row["int8 reference floor ms"] == pytest.approx(20.0)
@@ -315,19 +317,19 @@ THEORY = {
 
 
 def test_roof_sentences_call_the_measured_roof_a_reference_and_flag_rows_above_it():
-    text = report.roof_sentences(roof_rows(), {"method": "best of 5 matmuls", "theoretical": THEORY})
+    text = words.roof_sentences(roof_rows(), {"method": "best of 5 matmuls", "theoretical": THEORY})
     assert "it is not a limit" in text[0] and "best of 5 matmuls" in text[0]
     assert text[1].startswith("No bound could be derived for certain") and "2.60 GHz" in text[1]
     (above,) = text[2:]  # the openvino row at 1.07; the failed ncnn row at 9.9 is not a result
     assert above.startswith("w0.125 on openvino at 1 thread(s) attained 1.07 of the measured reference roof")
     assert "(it attained 0.56 of the theoretical peak)" in above
-    bound = report.roof_sentences(roof_rows(), {"theoretical": {**THEORY, "is_bound": True}})
+    bound = words.roof_sentences(roof_rows(), {"theoretical": {**THEORY, "is_bound": True}})
     assert bound[1].startswith("The theoretical peak is a bound no runtime can beat")
     assert not any("no runtime can beat" in t for t in text)  # never said of an unproven bound
 
 
 def test_theoretical_peak_is_derived_from_flags_and_clock():
-    from yoloshrink import roofline
+    from yoloshrink.bench import roofline
 
     avx2 = {"cpu_flags": {"avx": True, "avx2": True, "fma": True}, "affinity_cores": 2, "max_mhz": 3500.0}
     t = roofline.theoretical_peak(avx2, [1, 2, 4])
@@ -353,13 +355,13 @@ def test_reference_cites_the_original_report_and_its_gpu_times_get_their_own_pan
     assert "github.com/arrogantcont/processing_and_generating_images_course" in ref["source"]
     assert "HW_1" in ref["source"] and "shared/" not in REFERENCE.read_text()
     assert "GPU machine" in ref["timing"] and "not a CPU p50" in ref["timing"]
-    fig = report.accuracy_latency_figure(table(), report.variant_colors(["w0.25", "w0.125"]), ref)
+    fig = figures.accuracy_latency_figure(table(), figures.variant_colors(["w0.25", "w0.125"]), ref)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["1 thread(s)", report.REFERENCE_PANEL]
+    assert titles == ["1 thread(s)", figures.REFERENCE_PANEL]
     cpu, gpu = fig.axes
     n_reference = sum(len(per_variant) for per_variant in ref["benchmark"].values())
     assert sum(len(c.get_offsets()) for c in gpu.collections) == n_reference == 10
     assert sum(len(c.get_offsets()) for c in cpu.collections) == 4  # this table's ok rows only
     assert "CPU" in cpu.get_xlabel() and "GPU machine" in gpu.get_xlabel()
-    benchmark = report.reference_benchmark_table(ref)
+    benchmark = analysis.reference_benchmark_table(ref)
     assert "GPU-machine validator ms/image" in benchmark.columns and len(benchmark) == 10

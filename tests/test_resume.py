@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from yoloshrink import data, model, train
+from yoloshrink import layout, model, train
+from yoloshrink.datasets import canonical
 from yoloshrink.datasets.synthetic import generate_dataset
 
 SETTINGS = {
@@ -31,7 +32,7 @@ def setup(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("resume")
     generate_dataset(root / "ds", n_train=16, n_val=8, seed=1, image_size=(160, 120))
     data_yaml = root / "data.yaml"
-    data.prepare_dataset(root / "ds" / "data.yaml", data_yaml, root / "summary.json")
+    canonical.prepare_dataset(root / "ds" / "data.yaml", data_yaml, root / "summary.json")
     model_yaml = root / "model.yaml"
     model.write_variant_yaml(model_yaml, model.variant_yaml(0.125, 0.33, 1024, nc=2))
     return {"root": root, "data": data_yaml, "model": model_yaml}
@@ -47,7 +48,8 @@ def sigterm_after_first_save(setup: dict[str, Path], run_dir: Path, settings: di
         from yoloshrink.train import train_variant
         kill = lambda trainer: os.kill(os.getpid(), signal.SIGTERM)  # right after last.pt is saved
         train_variant({str(setup["model"])!r}, {str(setup["data"])!r}, {str(run_dir)!r},
-                      {settings!r}, threads=1, callbacks={{"on_model_save": [kill]}})
+                      {settings!r}, threads=1, run="w0.125", variant="w0.125",
+                      callbacks={{"on_model_save": [kill]}})
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
@@ -60,12 +62,14 @@ def test_sigterm_after_first_epoch_then_rerun_resumes_at_epoch_2(setup):
     partial = run_dir.parent / ".partial" / run_dir.name
     assert (partial / "weights" / "last.pt").exists()
     assert not run_dir.exists(), "an interrupted training must not look complete"
-    rows = train.read_results_csv(partial / "results.csv")
+    rows = layout.read_results_csv(partial / "results.csv")
     assert len(rows) == 1
 
-    info = train.train_variant(setup["model"], setup["data"], run_dir, SETTINGS, threads=1)
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir, SETTINGS, threads=1, run="w0.125", variant="w0.125"
+    )
     assert info["resumed_from_epoch"] == 2
-    rows = train.read_results_csv(run_dir / "results.csv")
+    rows = layout.read_results_csv(run_dir / "results.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert (run_dir / "weights" / "best.pt").stat().st_size > 100_000
     assert info["epochs_run"] == 3 and info["optimizer_resolved"] == "AdamW"
@@ -78,7 +82,9 @@ def test_changed_settings_start_over(setup):
     (partial / "weights").mkdir(parents=True)
     (partial / "fingerprint.json").write_text('{"fingerprint": "something else"}')
     (partial / "weights" / "last.pt").write_bytes(b"not a checkpoint")
-    info = train.train_variant(setup["model"], setup["data"], run_dir, {**SETTINGS, "epochs": 1}, threads=1)
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir, {**SETTINGS, "epochs": 1}, threads=1, run="w0.125", variant="w0.125"
+    )
     assert info["resumed_from_epoch"] is None and info["epochs_run"] == 1
 
 
@@ -89,7 +95,9 @@ def test_sigterm_after_the_last_epoch_finishes_the_wrapup_without_training(setup
     settings = {**SETTINGS, "epochs": 1}
     sigterm_after_first_save(setup, run_dir, settings)
     assert not run_dir.exists()
-    info = train.train_variant(setup["model"], setup["data"], run_dir, settings, threads=1)
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir, settings, threads=1, run="w0.125", variant="w0.125"
+    )
     assert info["status"] == "ok" and info["wrapup_finished_after_interruption"]
     assert info["epochs_run"] == 1 and info["best_epoch"] == 1 and info["optimizer_resolved"] == "AdamW"
     assert "metrics/mAP50-95(B)" in info["final_metrics"]
@@ -112,6 +120,8 @@ def test_killed_between_last_and_best_save_restores_best_from_last(setup, damage
         best.unlink()
     else:
         best.write_bytes(best.read_bytes()[:1000])
-    info = train.train_variant(setup["model"], setup["data"], run_dir, settings, threads=1)
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir, settings, threads=1, run="w0.125", variant="w0.125"
+    )
     assert info["status"] == "ok" and info["wrapup_finished_after_interruption"] and info["best_epoch"] == 1
     assert (run_dir / "weights" / "best.pt").stat().st_size > 100_000

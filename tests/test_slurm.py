@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import job_counts, make_workdir
 
-from tests.helpers import job_counts, make_workdir
 from yoloshrink import cluster
 
 REPO = Path(__file__).resolve().parent.parent

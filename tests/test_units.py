@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from yoloshrink import bench, fsutil, model, offline, workflowcfg
+from yoloshrink import fsutil, model, offline, workflowcfg
+from yoloshrink.bench import roofline, runners, timing
 
 
 def test_timing_stats_known_values():
-    s = bench.timing_stats([1.0, 2.0, 3.0, 4.0, 100.0])
+    s = timing.timing_stats([1.0, 2.0, 3.0, 4.0, 100.0])
     assert s["n"] == 5
     assert s["p50_ms"] == 3.0
     assert s["min_ms"] == 1.0 and s["max_ms"] == 100.0
@@ -26,13 +27,13 @@ def test_timing_stats_known_values():
 
 def test_timing_stats_rejects_empty():
     with pytest.raises(ValueError, match="no timing samples"):
-        bench.timing_stats([])
+        timing.timing_stats([])
 
 
 def test_time_calls_respects_warmup_runs_and_seconds():
     calls = []
     clock_ns = iter(range(0, 10**12, 10**8))  # every clock read advances 0.1 s
-    samples = bench.time_calls(
+    samples = timing.time_calls(
         lambda: calls.append(1), warmup=3, min_runs=4, min_seconds=1.0, clock=lambda: next(clock_ns)
     )
     # the start reads 0 s; each timed call reads the clock twice, so call k ends at 0.2*k s:
@@ -43,13 +44,13 @@ def test_time_calls_respects_warmup_runs_and_seconds():
 
 
 def test_time_calls_max_runs_caps():
-    samples = bench.time_calls(lambda: None, warmup=0, min_runs=100, min_seconds=100, max_runs=7)
+    samples = timing.time_calls(lambda: None, warmup=0, min_runs=100, min_seconds=100, max_runs=7)
     assert len(samples) == 7
 
 
 def test_letterbox_and_preprocess_shape():
     img = np.full((120, 160, 3), 200, np.uint8)
-    x = bench.preprocess(img, 64)
+    x = runners.preprocess(img, 64)
     assert x.shape == (1, 3, 64, 64) and x.dtype == np.float32
     assert x.max() <= 1.0
     # 160x120 -> 64x48, padded 8 rows top and bottom with grey 114
@@ -136,7 +137,7 @@ def test_p3_p4_heads_drop_the_stride_32_branch(tmp_path):
 
 
 def test_calibration_set_samples_train_images_only_and_writes_no_source(tmp_path):
-    from yoloshrink.data import calibration_set
+    from yoloshrink.datasets.canonical import calibration_set
 
     src = tmp_path / "src"
     for split, n in (("train", 30), ("val", 5)):
@@ -162,12 +163,13 @@ def test_calibration_set_samples_train_images_only_and_writes_no_source(tmp_path
 
 
 def test_int8_formats_are_calibrated_exports_of_their_runtime():
-    from yoloshrink import bench, export
+    from yoloshrink.targets import EXPORTS, TARGETS
 
-    assert export.needs_calibration("onnx-int8") and export.needs_calibration("openvino-int8")
-    assert not export.needs_calibration("onnx")
-    assert export.runtime_format("onnx-int8") == "onnx" and export.runtime_format("pytorch") == "pytorch"
-    assert bench.target_format("openvino-bf16") == "openvino" and bench.target_precision("openvino-bf16") == "bf16"
+    assert EXPORTS["onnx-int8"].calibrated and EXPORTS["openvino-int8"].calibrated
+    assert not EXPORTS["onnx"].calibrated
+    assert EXPORTS["onnx-int8"].ultralytics_format == "onnx" and TARGETS["pytorch"].format == "pytorch"
+    assert TARGETS["openvino-bf16"].format == "openvino" and TARGETS["openvino-bf16"].precision == "bf16"
+    assert TARGETS["onnx-int8"].calibrated and not TARGETS["openvino-f32"].calibrated
     cfg = {"export": {"formats": ["onnx", "openvino", "onnx-int8"]}}
     assert workflowcfg.bench_targets(cfg) == [
         "pytorch",
@@ -180,9 +182,7 @@ def test_int8_formats_are_calibrated_exports_of_their_runtime():
 
 
 def test_int8_peak_is_measured_with_onnxruntime():
-    from yoloshrink import bench
-
-    assert bench.int8_peak(1, size=256, repeats=2) > 1  # GOP/s of MatMulInteger, u8 x s8
+    assert roofline.int8_peak(1, size=256, repeats=2) > 1  # GOP/s of MatMulInteger, u8 x s8
 
 
 def test_folder_source_requires_existing_yaml(tmp_path):

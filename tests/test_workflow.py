@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from helpers import SNAKEMAKE, job_counts, make_workdir, recorded_jobs, snakemake, write_config
 
-from tests.helpers import SNAKEMAKE, job_counts, make_workdir, recorded_jobs, snakemake, write_config
 from yoloshrink import table
 
 FORMATS = ["pytorch", "torchscript", "onnx", "openvino", "ncnn", "onnx-int8", "openvino-int8"]
@@ -94,15 +94,15 @@ def test_every_stage_produced_real_files(run):
 def test_exported_models_load_and_run(run):
     import numpy as np
 
-    from yoloshrink import bench
+    from yoloshrink.bench import runners
 
     x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
     for fmt in FORMATS:
-        model = bench.resolve_model(
+        model = runners.resolve_model(
             fmt,
             run / ("results/train/w0.125/train_info.json" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"),
         )
-        runner = bench.make_runner(fmt, model, threads=1)
+        runner = runners.make_runner(fmt, model, threads=1)
         y = runner.to_numpy(runner.run(x))
         assert y.shape[:2] == (1, 6), (fmt, y.shape)  # 4 box coordinates + 2 classes
 

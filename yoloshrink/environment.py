@@ -11,8 +11,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from yoloshrink.offline import PROJECT_ROOT
-
 #: CPU flags that decide which kernels the runtimes can use.
 CPU_FLAGS = (
     "avx",
@@ -26,6 +24,8 @@ CPU_FLAGS = (
     "amx_bf16",
     "amx_int8",
 )
+#: The package's source folder: its git commit is the workflow's (an editable install).
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 CPUFREQ_MAX = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
 PACKAGES = (
     "torch",
@@ -80,7 +80,7 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]
     return out
 
 
-def git_commit(root: Path = PROJECT_ROOT) -> str | None:
+def git_commit(root: Path = SOURCE_ROOT) -> str | None:
     """The workflow's git commit (with "-dirty" when the tree has changes), or None."""
     try:
         sha = subprocess.run(
@@ -109,3 +109,12 @@ def collect_environment() -> dict[str, Any]:
         "packages": package_versions(),
         "workflow_commit": git_commit(),
     }
+
+
+def write_environment(path: Path) -> dict[str, Any]:
+    """Write :func:`collect_environment` to ``path`` (the environment rule)."""
+    from yoloshrink.fsutil import atomic_write_json
+
+    env = collect_environment()
+    atomic_write_json(path, env)
+    return env

@@ -1,21 +1,45 @@
-"""Small file-system helpers: atomic writes, so that a killed job leaves nothing that looks done."""
+"""Small file-system helpers: atomic writes, so that a killed job leaves nothing that looks done.
+
+Every file the package writes goes through :func:`atomic_path` (or the helpers built on it),
+and every folder through :func:`fresh_tmp_dir` and :func:`publish_dir`: a temporary sibling,
+renamed into place when complete.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same folder, same suffix) to write; rename it to
+    ``path`` when the block ends without error, remove it otherwise. Creates the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -58,4 +82,13 @@ def fresh_tmp_dir(out_dir: Path) -> Path:
 def publish_dir(tmp: Path, out_dir: Path) -> None:
     """Replace ``out_dir`` with the finished ``tmp`` folder by rename."""
     shutil.rmtree(out_dir, ignore_errors=True)
+    Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, out_dir)
+
+
+def path_size(path: Path) -> int:
+    """Size in bytes of a file, or of every file under a folder."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -19,6 +19,9 @@ from typing import Any
 
 import yaml
 
+from yoloshrink import layout
+from yoloshrink.fsutil import atomic_write_text
+
 #: Modules whose first argument is an output channel count (before the width multiple).
 _CHANNEL_MODULES = {"Conv", "C2f", "SPPF", "C3k2", "C2fAttn", "Bottleneck"}
 
@@ -95,14 +98,10 @@ def variant_yaml(
 
 def write_variant_yaml(path: Path, cfg: dict[str, Any], header: str = "") -> None:
     """Write ``cfg`` as YAML to ``path`` (atomically), with an optional comment header."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(f"# {line}\n" for line in header.splitlines()) + yaml.safe_dump(
         cfg, sort_keys=False, default_flow_style=None
     )
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write_text(path, text)
 
 
 def summarize(yaml_path: Path, imgsz: int) -> dict[str, Any]:
@@ -128,3 +127,17 @@ def summarize(yaml_path: Path, imgsz: int) -> dict[str, Any]:
         "max_channels": cfg["max_channels"],
         "heads": f"P3-P{2 + len(cfg['head'][-1][0])}",
     }
+
+
+def model_job(
+    variant: str, knobs: dict[str, Any], data_yaml: Path, out_yaml: Path, out_summary: Path
+) -> dict[str, Any]:
+    """The model rule: ``variant``'s yaml (``knobs``: width, depth, max_channels, heads, imgsz)
+    for the class count of ``data_yaml``, and its size record."""
+    nc = int(yaml.safe_load(Path(data_yaml).read_text())["nc"])
+    cfg = variant_yaml(knobs["width"], knobs["depth"], knobs["max_channels"], nc, heads=knobs["heads"])
+    header = f"YOLOv8 variant {variant}: width {knobs['width']}, depth {knobs['depth']}, heads {knobs['heads']}"
+    write_variant_yaml(out_yaml, cfg, header=header)
+    summary = {"variant": variant, **summarize(out_yaml, knobs["imgsz"])}
+    print(summary)
+    return layout.write_record("summary", out_summary, summary)

@@ -12,7 +12,9 @@ and every test calls :func:`apply`. What each setting does, as measured on the p
 - ``ORT_DISABLE_TELEMETRY=1``: ONNX Runtime's native telemetry otherwise dials out.
 - ``CI=true``: OpenVINO's telemetry declines to send anything in CI (``disable_in_ci``), the
   opt-out that does not need a file in the user's home.
-- ``PYTHONPATH`` gains the project root, so that workflow scripts import this package.
+
+The config folder defaults to ``.ultralytics`` in the working directory (the workflow's
+folder, where Snakemake runs and its jobs start).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import os
 import shutil
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / ".ultralytics"
+from yoloshrink.fsutil import atomic_path, atomic_write_text
+
+CONFIG_DIR_NAME = ".ultralytics"
 
 #: ultralytics 8.4 settings schema (version 0.0.8): every key present, so nothing is migrated.
 _SETTINGS = {
@@ -44,25 +47,21 @@ _SETTINGS = {
 }
 
 
-def offline_env(config_dir: Path = DEFAULT_CONFIG_DIR) -> dict[str, str]:
-    """Return the environment variables that keep every runtime offline."""
-    pythonpath = os.environ.get("PYTHONPATH", "")
-    parts = [p for p in pythonpath.split(os.pathsep) if p]
-    if str(PROJECT_ROOT) not in parts:
-        parts.insert(0, str(PROJECT_ROOT))
+def offline_env(config_dir: Path | None = None) -> dict[str, str]:
+    """Return the environment variables that keep every runtime offline (``config_dir``:
+    ultralytics' settings folder, default ``.ultralytics`` in the working directory)."""
     return {
         "YOLO_OFFLINE": "1",
         "YOLO_AUTOINSTALL": "False",
         "YOLO_VERBOSE": os.environ.get("YOLO_VERBOSE", "True"),
-        "YOLO_CONFIG_DIR": str(config_dir),
+        "YOLO_CONFIG_DIR": str(config_dir or Path.cwd() / CONFIG_DIR_NAME),
         "ORT_DISABLE_TELEMETRY": "1",
         "CI": "true",
-        "PYTHONPATH": os.pathsep.join(parts),
         "MPLBACKEND": "Agg",
     }
 
 
-def prepare_config_dir(config_dir: Path = DEFAULT_CONFIG_DIR) -> Path:
+def prepare_config_dir(config_dir: Path) -> Path:
     """Write ultralytics' settings file and font into ``config_dir/Ultralytics``; idempotent."""
     udir = Path(config_dir) / "Ultralytics"
     udir.mkdir(parents=True, exist_ok=True)
@@ -78,9 +77,8 @@ def prepare_config_dir(config_dir: Path = DEFAULT_CONFIG_DIR) -> Path:
         import matplotlib
 
         src = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-        tmp = font.with_name(f".{font.name}.{os.getpid()}")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, font)
+        with atomic_path(font) as tmp:
+            shutil.copyfile(src, tmp)
     return udir
 
 
@@ -89,7 +87,7 @@ def apply(config_dir: Path | None = None) -> dict[str, str]:
 
     Call before importing ultralytics, openvino or onnxruntime.
     """
-    config_dir = Path(os.environ.get("YOLO_CONFIG_DIR") or config_dir or DEFAULT_CONFIG_DIR)
+    config_dir = Path(os.environ.get("YOLO_CONFIG_DIR") or config_dir or Path.cwd() / CONFIG_DIR_NAME)
     prepare_config_dir(config_dir)
     env = offline_env(config_dir)
     os.environ.update(env)
@@ -98,8 +96,5 @@ def apply(config_dir: Path | None = None) -> dict[str, str]:
 
 def _write_if_changed(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically unless it already holds exactly that."""
-    if path.exists() and path.read_text() == text:
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    if not (path.exists() and path.read_text() == text):
+        atomic_write_text(path, text)

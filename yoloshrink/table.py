@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from yoloshrink.bench import TARGETS, target_format
-from yoloshrink.export import path_size
-from yoloshrink.fsutil import atomic_write_text, read_json
+from yoloshrink import layout
+from yoloshrink.fsutil import atomic_write_text, path_size, read_json
+from yoloshrink.targets import TARGETS
 
 COLUMNS = [
     "variant",
@@ -60,11 +60,6 @@ COLUMNS = [
 ]
 
 
-def _parts(path: Path, depth: int) -> tuple[str, ...]:
-    """The last ``depth`` folder names above ``path`` (variant, format from the layout)."""
-    return tuple(path.parts[-depth - 1 : -1])
-
-
 def environment_id(environment: Path) -> str:
     """Short content hash of environment.json, referenced by every row."""
     return hashlib.sha256(Path(environment).read_bytes()).hexdigest()[:12]
@@ -83,30 +78,31 @@ def build_table(
 ) -> pd.DataFrame:
     """Join accuracy, latency, export and size records into the benchmark table.
 
-    Layout assumed (the workflow's): ``results/benchmark/<variant>/<target>/{accuracy,latency_t<N>}.json``,
-    ``results/export/<variant>/<format>/export.json``, ``results/train/<variant>/train_info.json``,
-    ``results/models/<variant>/summary.json``. The first variant (config order) is the baseline
-    of the ``speedup`` column. ``imgsz`` is the input size exported, timed and scored, per
-    variant (or one for all).
+    Every input is a record of :mod:`yoloshrink.layout` (``exports`` are export folders holding
+    theirs; ``trainings`` the train_info.json of each variant's primary run); each says which
+    variant, format, target and threads it is about. The first summary's variant (config order)
+    is the baseline of the ``speedup`` column. ``imgsz`` is the input size exported, timed and
+    scored, per variant (or one for all).
     """
-    summary_by_variant = {_parts(p, 1)[0]: read_json(p) for p in summaries}
+    summary_by_variant = {r["variant"]: r for r in (layout.read_record("summary", p) for p in summaries)}
     variants = list(summary_by_variant)
     export_rec: dict[tuple[str, str], dict[str, Any]] = {}
     for p in exports:
-        rec = read_json(Path(p) / "export.json")
-        variant, fmt = Path(p).parts[-2], Path(p).parts[-1]
-        if rec.get("status") == "ok":
+        rec = layout.read_record("export", Path(p) / layout.EXPORT_RECORD)
+        if rec["status"] == "ok":
             rec["size_bytes"] = path_size(Path(p) / rec["artefact"])
-        export_rec[(variant, fmt)] = rec
+        export_rec[(rec["variant"], rec["format"])] = rec
     for p in trainings:
-        variant = Path(p).parts[-2]
-        info = read_json(p)
-        best = Path(p).parent / "weights" / "best.pt"
-        if info.get("status", "ok") == "ok":
-            export_rec[(variant, "pytorch")] = {"status": "ok", "size_bytes": best.stat().st_size}
+        info = layout.read_record("train_info", p)
+        if info["status"] == "ok":
+            size = layout.best_weights(p).stat().st_size
+            export_rec[(info["variant"], "pytorch")] = {"status": "ok", "size_bytes": size}
         else:
-            export_rec[(variant, "pytorch")] = {"status": "failed", "error": f"training failed: {info.get('error')}"}
-    acc = {_parts(Path(p), 2): read_json(p) for p in accuracy}
+            export_rec[(info["variant"], "pytorch")] = {
+                "status": "failed",
+                "error": f"training failed: {info.get('error')}",
+            }
+    acc = {(r["variant"], r["target"]): r for r in (layout.read_record("accuracy", p) for p in accuracy)}
     env = environment_id(environment)
     roofs = read_json(peak)
     peaks = roofs["peaks"]
@@ -114,9 +110,9 @@ def build_table(
 
     rows = []
     for p in latency:
-        variant, target = _parts(Path(p), 2)
-        fmt = target_format(target)
-        lat = read_json(p)
+        lat = layout.read_record("latency", p)
+        variant, target = lat["variant"], lat["target"]
+        fmt = TARGETS[target].format
         a = acc.get((variant, target), {"status": "failed", "error": "no accuracy record"})
         ex = export_rec.get((variant, fmt), {"status": "failed", "error": "no export record"})
         s = summary_by_variant[variant]
@@ -137,7 +133,7 @@ def build_table(
                 "heads": s.get("heads", "P3-P5"),
                 "target": target,
                 "format": fmt,
-                "threads": lat.get("threads"),
+                "threads": lat["threads"],
                 "status": "ok" if ok else "failed",
                 "error": "; ".join(dict.fromkeys(e for e in errors if e)) if errors else "",
                 "runtime": lat.get("runtime", ""),

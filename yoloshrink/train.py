@@ -9,7 +9,6 @@ trainer after it wrote ``args.yaml``; what it chose is read off the built optimi
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import platform
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_json, move_into, read_json
 
 #: Training settings taken from config and passed to ultralytics' ``train()`` as they are.
@@ -50,13 +50,6 @@ def train_arguments(settings: dict[str, Any]) -> dict[str, Any]:
     args = {k: settings[k] for k in TRAIN_KEYS if settings.get(k) is not None}
     args.update(settings.get("extra") or {})
     return args
-
-
-def read_results_csv(path: Path) -> list[dict[str, float]]:
-    """Rows of ultralytics' ``results.csv`` with stripped column names and float values."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return [{k.strip(): float(v) for k, v in row.items() if v not in (None, "")} for row in rows]
 
 
 def fingerprint(model_yaml: Path, data_yaml: Path, args: dict[str, Any]) -> str:
@@ -98,6 +91,9 @@ def train_variant(
     run_dir: Path,
     settings: dict[str, Any],
     threads: int,
+    *,
+    run: str,
+    variant: str,
     callbacks: dict[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
     """Train ``model_yaml`` on ``data_yaml`` and leave ultralytics' run folder at ``run_dir``.
@@ -108,17 +104,19 @@ def train_variant(
     Ctrl-C) leaves ``.partial/<name>`` with ultralytics' ``last.pt``; the next run of the same
     training (same model, data and arguments: ``fingerprint.json``) resumes from it with
     ultralytics' ``resume=True`` instead of starting over. ``callbacks`` adds ultralytics
-    callbacks (event -> functions). Returns the ``train_info.json`` content.
+    callbacks (event -> functions). ``run`` and ``variant`` (with the settings' seed) are the
+    record's identity. Returns the ``train_info.json`` content.
     """
     import torch
     from ultralytics import YOLO
 
     run_dir = Path(run_dir).resolve()
-    partial_root = run_dir.parent / ".partial"
+    partial_root = run_dir.parent / layout.PARTIAL
     partial = partial_root / run_dir.name
     torch.set_num_threads(threads)
     args = train_arguments(settings)
-    info: dict[str, Any] = {"status": "ok", "torch_threads": threads, "resumed_from_epoch": None}
+    info: dict[str, Any] = {**identity(run, variant, settings), "status": "ok"}
+    info.update(torch_threads=threads, resumed_from_epoch=None)
     print_ = print
     fp = fingerprint(model_yaml, data_yaml, args)
     fp_file = partial / "fingerprint.json"
@@ -190,7 +188,7 @@ def _publish(partial: Path, run_dir: Path, info: dict[str, Any], args: dict[str,
     import torch
     from ultralytics import __version__ as ul_version
 
-    rows = read_results_csv(partial / "results.csv")
+    rows = layout.read_results_csv(partial / layout.RESULTS_CSV)
     epochs_run = len(rows)
     info.update(
         {
@@ -209,8 +207,8 @@ def _publish(partial: Path, run_dir: Path, info: dict[str, Any], args: dict[str,
         }
     )
     (partial / "fingerprint.json").unlink(missing_ok=True)
-    atomic_write_json(partial / "train_info.json", info)
-    move_into(partial, run_dir, last=("weights", "train_info.json"))
+    layout.write_record("train_info", partial / layout.TRAIN_INFO, info)
+    move_into(partial, run_dir, last=("weights", layout.TRAIN_INFO))
     return info
 
 
@@ -290,8 +288,19 @@ def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[
     return out
 
 
+def identity(run: str, variant: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The identity fields of a training's record: its run, variant and seed."""
+    return {"run": run, "variant": variant, "seed": int(settings.get("seed") or 0)}
+
+
 def train_job(
-    model_yaml: Path, data_yaml: Path, info_json: Path, settings: dict[str, Any], threads: int
+    model_yaml: Path,
+    data_yaml: Path,
+    info_json: Path,
+    settings: dict[str, Any],
+    threads: int,
+    run: str,
+    variant: str,
 ) -> dict[str, Any]:
     """The train rule: train into ``info_json``'s folder; a failure becomes a ``failed`` record.
 
@@ -299,24 +308,16 @@ def train_job(
     training and propagate, leaving the interrupted run resumable.
     """
     try:
-        return train_variant(model_yaml, data_yaml, Path(info_json).parent, settings, threads)
+        return train_variant(model_yaml, data_yaml, Path(info_json).parent, settings, threads, run=run, variant=variant)
     except Exception as exc:
         import traceback
 
         info = {
+            **identity(run, variant, settings),
             "status": "failed",
             "error": f"{type(exc).__name__}: {exc}".strip(),
             "traceback": traceback.format_exc(limit=8),
             "train_args": train_arguments(settings),
         }
         traceback.print_exc()
-        atomic_write_json(info_json, info)
-        return info
-
-
-def weights_of(info_json: Path) -> Path:
-    """``best.pt`` of a finished training; RuntimeError with the training's error if it failed."""
-    info = read_json(info_json)
-    if info.get("status", "ok") != "ok":
-        raise RuntimeError(f"training failed: {info.get('error', 'unknown error')}")
-    return Path(info_json).parent / "weights" / "best.pt"
+        return layout.write_record("train_info", info_json, info)

@@ -12,6 +12,9 @@ from typing import Any
 
 import yaml
 
+from yoloshrink import layout
+from yoloshrink.targets import targets_for
+
 
 class ConfigError(ValueError):
     """A config value that cannot work; the message names the key and the value."""
@@ -162,13 +165,9 @@ def bench_threads(config: dict[str, Any], cpu_count: int | None = None) -> list[
 
 
 def bench_targets(config: dict[str, Any]) -> list[str]:
-    """Benchmark targets: the PyTorch checkpoint, each exported format (the INT8 ones too), and
-    OpenVINO asked for f32 and for bf16 beside its default precision (bf16 on CPUs that have it)."""
-    formats = list(config["export"]["formats"])
-    out = ["pytorch", *formats]
-    if "openvino" in formats:
-        out[out.index("openvino") + 1 : out.index("openvino") + 1] = ["openvino-f32", "openvino-bf16"]
-    return out
+    """Benchmark targets of the configured export formats (:func:`yoloshrink.targets.targets_for`):
+    the PyTorch checkpoint, then each format's targets (OpenVINO also asked for f32 and bf16)."""
+    return targets_for(list(config["export"]["formats"]))
 
 
 def dataset_yaml(config: dict[str, Any]) -> str:
@@ -179,11 +178,11 @@ def dataset_yaml(config: dict[str, Any]) -> str:
     """
     ds = config["dataset"]
     if ds["source"] == "builtin":
-        return "resources/datasets/builtin/data.yaml"
+        return layout.BUILTIN_YAML
     if ds["source"] in ("zip", "roboflow"):
         from yoloshrink.datasets.sources import dataset_name
 
-        return f"resources/datasets/{dataset_name(ds)}/data.yaml"
+        return layout.source_dataset_yaml(dataset_name(ds))
     return ds["path"]
 
 
@@ -211,13 +210,13 @@ def check(config: dict[str, Any], base_dir: Path) -> None:
     variants(config)
 
 
-def failed_trainings(variants: list[str], train_dir: Path = Path("results/train")) -> dict[str, str]:
-    """Variants whose recorded training failed: name -> error (these are not retried by themselves)."""
+def failed_trainings(runs: list[str], root: Path = Path(".")) -> dict[str, str]:
+    """Training runs whose recorded training failed: run -> error (these are not retried by themselves)."""
     import json
 
     out = {}
-    for v in variants:
-        info = Path(train_dir) / v / "train_info.json"
+    for v in runs:
+        info = Path(root) / layout.train_info(v)
         if info.exists():
             try:
                 rec = json.loads(info.read_text())

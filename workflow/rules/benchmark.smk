@@ -9,9 +9,9 @@
 rule accuracy:
     input:
         model=model_for_target,
-        data="results/dataset/data.yaml",
+        data=layout.DATA_YAML,
     output:
-        "results/benchmark/{variant}/{target}/accuracy.json",
+        layout.accuracy_json(),
     log:
         "logs/benchmark/{variant}/{target}/accuracy.log",
     conda:
@@ -26,9 +26,9 @@ rule accuracy:
 rule latency:
     input:
         model=model_for_target,
-        data="results/dataset/data.yaml",
+        data=layout.DATA_YAML,
     output:
-        "results/benchmark/{variant}/{target}/latency_t{threads}.json",
+        layout.latency_json(),
     log:
         "logs/benchmark/{variant}/{target}/latency_t{threads}.log",
     conda:
@@ -54,7 +54,7 @@ rule latency:
 
 rule machine_peak:
     output:
-        "results/benchmark/peak.json",
+        layout.PEAK_JSON,
     log:
         "logs/benchmark/peak.log",
     conda:
@@ -70,14 +70,14 @@ rule machine_peak:
 rule environment:
     input:
         expand(
-            "results/benchmark/{variant}/{target}/latency_t{threads}.json",
+            layout.latency_json(),
             variant=VARIANTS,
-            target=TARGETS,
+            target=BENCH_TARGETS,
             threads=BENCH_THREADS,
         ),
     output:
         report(
-            "results/benchmark/environment.json",
+            layout.ENVIRONMENT_JSON,
             caption="../report/environment.rst",
             category="Environment",
         ),
@@ -91,26 +91,22 @@ rule environment:
 
 rule benchmark_table:
     input:
-        accuracy=expand(
-            "results/benchmark/{variant}/{target}/accuracy.json",
-            variant=VARIANTS,
-            target=TARGETS,
-        ),
+        accuracy=expand(layout.accuracy_json(), variant=VARIANTS, target=BENCH_TARGETS),
         latency=expand(
-            "results/benchmark/{variant}/{target}/latency_t{threads}.json",
+            layout.latency_json(),
             variant=VARIANTS,
-            target=TARGETS,
+            target=BENCH_TARGETS,
             threads=BENCH_THREADS,
         ),
-        exports=expand("results/export/{variant}/{fmt}", variant=VARIANTS, fmt=FORMATS),
+        exports=expand(layout.export_dir(), variant=VARIANTS, fmt=FORMATS),
         # the primary seed's run of each variant (it bears the variant's name)
-        trainings=expand("results/train/{variant}/train_info.json", variant=VARIANTS),
-        summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
-        peak="results/benchmark/peak.json",
-        environment="results/benchmark/environment.json",
+        trainings=[layout.train_info(v) for v in VARIANTS],
+        summaries=expand(layout.model_summary(), variant=VARIANTS),
+        peak=layout.PEAK_JSON,
+        environment=layout.ENVIRONMENT_JSON,
     output:
         report(
-            "results/benchmark.csv",
+            layout.BENCHMARK_CSV,
             caption="../report/benchmark_csv.rst",
             category="Benchmark",
         ),
@@ -130,10 +126,10 @@ rule benchmark_table:
 rule ultralytics_crosscheck:
     """Optional (benchmark.crosscheck): ultralytics' own benchmark() on the same model and data."""
     input:
-        training="results/train/{variant}/train_info.json",
-        data="results/dataset/data.yaml",
+        training=layout.train_info("{variant}"),
+        data=layout.DATA_YAML,
     output:
-        "results/benchmark/{variant}/ultralytics_benchmark.csv",
+        layout.crosscheck_csv(),
     log:
         "logs/benchmark/{variant}/crosscheck.log",
     conda:

@@ -1,18 +1,13 @@
 # Shared set-up: the offline environment, config validation, the variant table and helpers.
 
-import os
 import sys
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-min_version("9.0")
+from yoloshrink import cluster, layout, offline, targets, workflowcfg
 
-sys.path.insert(0, str(Path(workflow.basedir)))
-from yoloshrink import offline, workflowcfg  # noqa: E402
-from yoloshrink import cluster  # noqa: E402
-from yoloshrink.bench import target_format  # noqa: E402
-from yoloshrink.export import EXPORT_FORMATS, needs_calibration  # noqa: E402
+min_version("9.0")
 
 # Every job inherits this process's environment: ultralytics, OpenVINO and ONNX Runtime offline.
 offline.apply()
@@ -29,15 +24,15 @@ RUNS = workflowcfg.training_runs(
     config
 )  # {"w0.25": {"variant": "w0.25", "seed": 0}, ...}
 FORMATS = config["export"]["formats"]  # exported formats
-TARGETS = workflowcfg.bench_targets(
+BENCH_TARGETS = workflowcfg.bench_targets(
     config
 )  # benchmark rows: pytorch, formats, openvino-f32
 BENCH_THREADS = workflowcfg.bench_threads(config)
 
-for _variant, _error in workflowcfg.failed_trainings(list(RUNS)).items():
+for _run, _error in workflowcfg.failed_trainings(list(RUNS)).items():
     print(
-        f"NOTE: the training of {_variant} failed earlier ({_error}); its rows are 'failed'. "
-        f"To retry it: snakemake --forcerun results/train/{_variant}/train_info.json",
+        f"NOTE: the training of {_run} failed earlier ({_error}); its rows are 'failed'. "
+        f"To retry it: snakemake --forcerun {layout.train_info(_run)}",
         file=sys.stderr,
     )
 
@@ -45,8 +40,8 @@ for _variant, _error in workflowcfg.failed_trainings(list(RUNS)).items():
 wildcard_constraints:
     variant="|".join(map(workflowcfg.re_escape, VARIANTS)),
     run="|".join(map(workflowcfg.re_escape, RUNS)),
-    fmt="|".join(map(workflowcfg.re_escape, EXPORT_FORMATS)),
-    target="|".join(map(workflowcfg.re_escape, TARGETS)),
+    fmt="|".join(map(workflowcfg.re_escape, targets.EXPORTS)),
+    target="|".join(map(workflowcfg.re_escape, BENCH_TARGETS)),
     threads=r"\d+",
 
 
@@ -64,17 +59,18 @@ def run_param(fn):
 
 def calibration_input(wildcards):
     """The calibration set, for the INT8 export formats only."""
-    if needs_calibration(wildcards.fmt):
-        return "results/dataset/calibration"
-    return []
+    return layout.CALIBRATION_DIR if targets.EXPORTS[wildcards.fmt].calibrated else []
 
 
 def model_for_target(wildcards):
-    """The model a benchmark job reads: the training (its best.pt) for PyTorch, else the export."""
-    fmt = target_format(wildcards.target)
-    if fmt == "pytorch":
-        return f"results/train/{wildcards.variant}/train_info.json"
-    return f"results/export/{wildcards.variant}/{fmt}"
+    """The model a benchmark job reads: the primary training (its best.pt) for the checkpoint's
+    target, else the export folder."""
+    export = targets.TARGETS[wildcards.target].export
+    if export is None:
+        return layout.train_info(
+            wildcards.variant
+        )  # the primary seed's run bears the variant's name
+    return layout.export_dir(wildcards.variant, export)
 
 
 def timing_threads(wildcards):
@@ -87,9 +83,7 @@ def timing_threads(wildcards):
 def optional_targets():
     """Outputs asked for only when switched on in config (benchmark.crosscheck)."""
     if config["benchmark"]["crosscheck"]:
-        return expand(
-            "results/benchmark/{variant}/ultralytics_benchmark.csv", variant=VARIANTS
-        )
+        return expand(layout.crosscheck_csv(), variant=VARIANTS)
     return []
 
 

@@ -6,7 +6,7 @@
 # Caching: zip by content (sha256 param, mtime ignored), roboflow by workspace/project/version/
 # format (params and folder name); see docs/datasets.md.
 
-from yoloshrink.datasets import sources as dataset_sources  # noqa: E402
+from yoloshrink.datasets import sources as dataset_sources
 
 DATASET = config["dataset"]
 SOURCE_YAML = workflowcfg.dataset_yaml(config)
@@ -14,7 +14,7 @@ SOURCE_YAML = workflowcfg.dataset_yaml(config)
 
 rule builtin_dataset:
     output:
-        "resources/datasets/builtin/data.yaml",
+        layout.BUILTIN_YAML,
     log:
         "logs/dataset/builtin.log",
     conda:
@@ -39,7 +39,7 @@ if DATASET["source"] == "zip":
             "../../envs/dataset.yaml"
         params:
             sha256=dataset_sources.cached_sha256(
-                DATASET["path"], "resources/datasets/.sha256-cache.json"
+                DATASET["path"], layout.ZIP_SHA256_CACHE
             ),
         script:
             "../scripts/unpack_zip.py"
@@ -70,8 +70,8 @@ rule validate_dataset:
     input:
         SOURCE_YAML,
     output:
-        report="results/dataset/validation.json",
-        excluded="results/dataset/excluded.csv",
+        report=layout.VALIDATION_JSON,
+        excluded=layout.EXCLUDED_CSV,
     log:
         "logs/dataset/validate.log",
     conda:
@@ -85,11 +85,11 @@ rule validate_dataset:
 rule prepare_dataset:
     input:
         source=SOURCE_YAML,
-        validation="results/dataset/validation.json",
+        validation=layout.VALIDATION_JSON,
     output:
-        data="results/dataset/data.yaml",
-        summary="results/dataset/summary.json",
-        canonical=directory("results/dataset/canonical"),
+        data=layout.DATA_YAML,
+        summary=layout.DATASET_SUMMARY,
+        canonical=directory(layout.CANONICAL_DIR),
     log:
         "logs/dataset/prepare.log",
     conda:
@@ -101,9 +101,9 @@ rule prepare_dataset:
 rule calibration_set:
     """Train images that calibrate the INT8 exports (the val split stays for scoring)."""
     input:
-        data="results/dataset/data.yaml",
+        data=layout.DATA_YAML,
     output:
-        directory("results/dataset/calibration"),
+        directory(layout.CALIBRATION_DIR),
     log:
         "logs/dataset/calibration.log",
     conda:
@@ -116,11 +116,11 @@ rule calibration_set:
 
 rule dataset_card:
     input:
-        data="results/dataset/data.yaml",
+        data=layout.DATA_YAML,
     output:
-        card="results/dataset/card.json",
+        card=layout.CARD_JSON,
         figure=report(
-            "results/dataset/card.png",
+            layout.CARD_PNG,
             caption="../report/dataset_card.rst",
             category="Dataset",
         ),

@@ -3,10 +3,10 @@
 
 rule export:
     input:
-        training="results/train/{variant}/train_info.json",
+        training=layout.train_info("{variant}"),  # the primary seed's run
         calibration=calibration_input,
     output:
-        directory("results/export/{variant}/{fmt}"),
+        directory(layout.export_dir()),
     log:
         "logs/export/{variant}/{fmt}.log",
     conda:

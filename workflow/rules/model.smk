@@ -3,10 +3,10 @@
 
 rule model_yaml:
     input:
-        data="results/dataset/data.yaml",
+        data=layout.DATA_YAML,
     output:
-        yaml="results/models/{variant}/model.yaml",
-        summary="results/models/{variant}/summary.json",
+        yaml=layout.model_yaml(),
+        summary=layout.model_summary(),
     log:
         "logs/model/{variant}.log",
     conda:

@@ -4,38 +4,38 @@
 
 rule report:
     input:
-        csv="results/benchmark.csv",
-        infos=expand("results/train/{run}/train_info.json", run=RUNS),
-        summaries=expand("results/models/{variant}/summary.json", variant=VARIANTS),
-        data="results/dataset/data.yaml",
-        environment="results/benchmark/environment.json",
-        peak="results/benchmark/peak.json",
-        card="results/dataset/card.json",
-        excluded="results/dataset/excluded.csv",
-        validation="results/dataset/validation.json",
+        csv=layout.BENCHMARK_CSV,
+        infos=expand(layout.train_info(), run=RUNS),
+        summaries=expand(layout.model_summary(), variant=VARIANTS),
+        data=layout.DATA_YAML,
+        environment=layout.ENVIRONMENT_JSON,
+        peak=layout.PEAK_JSON,
+        card=layout.CARD_JSON,
+        excluded=layout.EXCLUDED_CSV,
+        validation=layout.VALIDATION_JSON,
         reference=workflow.source_path("../report/original_experiment.yaml"),
     output:
-        readme="results/report/README.md",
+        readme=layout.REPORT_README,
         curves=report(
-            "results/report/training_curves.png",
+            layout.report_figure("training_curves"),
             caption="../report/training_curves.rst",
             category="Training",
         ),
         tradeoff=report(
-            "results/report/accuracy_vs_latency.png",
+            layout.report_figure("accuracy_vs_latency"),
             caption="../report/accuracy_vs_latency.rst",
             category="Benchmark",
         ),
         latency=report(
-            "results/report/latency.png",
+            layout.report_figure("latency"),
             caption="../report/latency.rst",
             category="Benchmark",
         ),
         size=report(
-            "results/report/size.png", caption="../report/size.rst", category="Size"
+            layout.report_figure("size"), caption="../report/size.rst", category="Size"
         ),
         predictions=report(
-            "results/report/predictions.png",
+            layout.report_figure("predictions"),
             caption="../report/predictions.rst",
             category="Training",
         ),

@@ -4,13 +4,13 @@
 
 rule train:
     input:
-        model=lambda wildcards: f"results/models/{RUNS[wildcards.run]['variant']}/model.yaml",
-        data="results/dataset/data.yaml",
+        model=lambda wildcards: layout.model_yaml(RUNS[wildcards.run]["variant"]),
+        data=layout.DATA_YAML,
     output:
         # ultralytics' run folder (weights/best.pt, results.csv, TensorBoard events, ...) is
         # complete when train_info.json appears; a failed training writes it with status
         # "failed" and the error, so that every other variant still reaches the report.
-        "results/train/{run}/train_info.json",
+        layout.train_info(),
     log:
         "logs/train/{run}.log",
     conda:

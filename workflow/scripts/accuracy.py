@@ -1,16 +1,15 @@
-"""Accuracy of one (variant, format) on the val split (logic in yoloshrink.bench)."""
+"""Accuracy of one (variant, target) on the val split (logic in yoloshrink.bench.accuracy)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.bench import accuracy_job
+from yoloshrink.bench.accuracy import accuracy_job
 
 accuracy_job(
+    variant=snakemake.wildcards.variant,
     target=snakemake.wildcards.target,
     model=Path(snakemake.input.model),
     data_yaml=Path(snakemake.input.data),

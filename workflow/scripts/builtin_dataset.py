@@ -1,13 +1,11 @@
-"""Generate the built-in dataset (thin entry point; logic in yoloshrink.datasets.synthetic)."""
+"""Generate the built-in dataset (logic in yoloshrink.datasets.builtin)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.data import generate_builtin
+from yoloshrink.datasets.builtin import generate_builtin
 
 generate_builtin(Path(snakemake.output[0]), snakemake.params.settings)

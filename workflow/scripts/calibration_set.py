@@ -1,19 +1,11 @@
-"""Build the INT8 calibration set and its data.yaml (logic in yoloshrink.data)."""
+"""Build the INT8 calibration set and its data.yaml (logic in yoloshrink.datasets.canonical)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.data import calibration_set
+from yoloshrink.datasets.canonical import calibration_set
 
-print(
-    calibration_set(
-        Path(snakemake.input.data),
-        Path(snakemake.output[0]),
-        n_images=snakemake.params.n_images,
-    )
-)
+print(calibration_set(Path(snakemake.input.data), Path(snakemake.output[0]), n_images=snakemake.params.n_images))

@@ -1,14 +1,12 @@
-"""Run ultralytics' own benchmark() for side-by-side comparison (logic in yoloshrink.bench)."""
+"""Run ultralytics' own benchmark() for side-by-side comparison (logic in yoloshrink.bench.crosscheck)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.bench import ultralytics_crosscheck
+from yoloshrink.bench.crosscheck import ultralytics_crosscheck
 
 ultralytics_crosscheck(
     Path(snakemake.input.training),

@@ -2,13 +2,10 @@
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.environment import collect_environment
-from yoloshrink.fsutil import atomic_write_json
+from yoloshrink.environment import write_environment
 
-atomic_write_json(Path(snakemake.output[0]), collect_environment())
+write_environment(Path(snakemake.output[0]))

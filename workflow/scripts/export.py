@@ -2,11 +2,9 @@
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
 import torch
 
@@ -14,9 +12,10 @@ from yoloshrink.export import export_job
 
 torch.set_num_threads(snakemake.threads)
 record = export_job(
-    Path(snakemake.input.training),
-    snakemake.wildcards.fmt,
-    Path(snakemake.output[0]),
+    variant=snakemake.wildcards.variant,
+    train_info=Path(snakemake.input.training),
+    fmt=snakemake.wildcards.fmt,
+    out_dir=Path(snakemake.output[0]),
     imgsz=snakemake.params.imgsz,
     extra=dict(snakemake.params.args),
     calibration=(Path(snakemake.input.calibration) / "data.yaml" if snakemake.input.calibration else None),

@@ -1,19 +1,20 @@
-"""Latency of one (variant, format, threads) (logic in yoloshrink.bench)."""
+"""Latency of one (variant, target, threads) (logic in yoloshrink.bench.latency)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.bench import latency_job, limit_thread_env
+from yoloshrink.bench.timing import limit_thread_env
 
 # the job holds every core (so it runs alone); the runtimes get the thread count it times
 limit_thread_env(int(snakemake.wildcards.threads))
 
+from yoloshrink.bench.latency import latency_job
+
 latency_job(
+    variant=snakemake.wildcards.variant,
     target=snakemake.wildcards.target,
     model=Path(snakemake.input.model),
     data_yaml=Path(snakemake.input.data),

@@ -1,16 +1,12 @@
-"""Measure the CPU's peak matmul throughput per thread count (logic in yoloshrink.bench)."""
+"""Measure the CPU's reference roofs per thread count, and derive its peak (logic in
+yoloshrink.bench.roofline)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.bench import machine_peak
-from yoloshrink.fsutil import atomic_write_json
+from yoloshrink.bench.roofline import write_machine_peak
 
-peak = machine_peak(list(snakemake.params.threads))
-print(peak)
-atomic_write_json(Path(snakemake.output[0]), peak)
+write_machine_peak(list(snakemake.params.threads), Path(snakemake.output[0]))

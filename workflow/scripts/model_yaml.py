@@ -2,25 +2,16 @@
 
 from pathlib import Path
 
-import yaml
+from yoloshrink.job import start
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+start(snakemake)
 
-offline.apply()
-redirect_output(snakemake.log[0])
+from yoloshrink.model import model_job
 
-from yoloshrink.fsutil import atomic_write_json
-from yoloshrink.model import summarize, variant_yaml, write_variant_yaml
-
-p = snakemake.params
-nc = int(yaml.safe_load(Path(snakemake.input.data).read_text())["nc"])
-cfg = variant_yaml(p.width, p.depth, p.max_channels, nc, heads=p.heads)
-write_variant_yaml(
-    Path(snakemake.output.yaml),
-    cfg,
-    header=f"YOLOv8 variant {snakemake.wildcards.variant}: width {p.width}, depth {p.depth}, heads {p.heads}",
+model_job(
+    variant=snakemake.wildcards.variant,
+    knobs=dict(snakemake.params.items()),
+    data_yaml=Path(snakemake.input.data),
+    out_yaml=Path(snakemake.output.yaml),
+    out_summary=Path(snakemake.output.summary),
 )
-summary = summarize(Path(snakemake.output.yaml), p.imgsz)
-print(summary)
-atomic_write_json(Path(snakemake.output.summary), summary)

@@ -1,15 +1,13 @@
 """Canonical data.yaml and label caches for any source, without the images validation excluded
-(logic in yoloshrink.data)."""
+(logic in yoloshrink.datasets.canonical)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.data import prepare_dataset
+from yoloshrink.datasets.canonical import prepare_dataset
 
 prepare_dataset(
     Path(snakemake.input.source),

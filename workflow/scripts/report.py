@@ -1,24 +1,22 @@
-"""Figures and the Markdown summary (logic in yoloshrink.report)."""
+"""Figures and the Markdown summary (logic in yoloshrink.report.build)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
-from yoloshrink.bench import val_images_dir
-from yoloshrink.report import build_report
+from yoloshrink.datasets.files import list_images, val_images_dir
+from yoloshrink.report.build import build_report
 
-images = sorted(p for p in val_images_dir(Path(snakemake.input.data)).iterdir() if p.is_file())
+images = list_images(val_images_dir(Path(snakemake.input.data)))[: snakemake.params.n_images]
 build_report(
     csv=Path(snakemake.input.csv),
     variants=list(snakemake.params.variants),
-    infos=[Path(p) for p in snakemake.input.infos],  # every training run: results/train/<run>/train_info.json
+    infos=[Path(p) for p in snakemake.input.infos],  # every training run's train_info.json
     summaries=[Path(p) for p in snakemake.input.summaries],
     out_dir=Path(snakemake.output.readme).parent,
-    val_images=images[: snakemake.params.n_images],
+    val_images=[Path(p) for p in images],
     imgsz=dict(snakemake.params.imgsz),  # variant -> input size
     reference=Path(snakemake.input.reference),
     environment=Path(snakemake.input.environment),

@@ -1,15 +1,18 @@
-"""Train one variant (logic in yoloshrink.train)."""
+"""Train one run of a variant (logic in yoloshrink.train)."""
 
 from pathlib import Path
 
-from yoloshrink import offline
-from yoloshrink.logutil import redirect_output
+from yoloshrink.job import start
 
-offline.apply()
-redirect_output(snakemake.log[0])
+start(snakemake)
 
 from yoloshrink.gpu import training_device
 from yoloshrink.train import train_job
+from yoloshrink.workflowcfg import training_runs
+
+# the run's variant, for its record: the run wildcard and the config decide it (a param would
+# retrain every existing run when added)
+variant = training_runs(snakemake.config)[snakemake.wildcards.run]["variant"]
 
 settings = dict(snakemake.params.settings)
 # a GPU of its own per job (lock files), or SLURM's allocation; "cpu" stays "cpu"
@@ -20,4 +23,6 @@ train_job(
     info_json=Path(snakemake.output[0]),
     settings=settings,
     threads=snakemake.threads,
+    run=snakemake.wildcards.run,
+    variant=variant,
 )

@@ -1,4 +1,4 @@
-"""The compute roofs latency rows are compared with: a theoretical peak derived from the CPU.
+"""The compute roofs latency rows are compared with: measured reference roofs and a derived peak.
 
 Two different things are called a "roof" in this project, and they must not be confused:
 
@@ -19,7 +19,14 @@ Two different things are called a "roof" in this project, and they must not be c
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from yoloshrink.fsutil import atomic_write_json
 
 #: FMA (vector multiply-add) units per core assumed: the most any x86 core has.
 FMA_UNITS = 2
@@ -113,3 +120,104 @@ def theoretical_peak(cpu: dict[str, Any], threads: list[int]) -> dict[str, Any]:
         "peaks": peaks,
         "derivation": derivation,
     }
+
+
+def has_native_bf16() -> bool:
+    """Whether the CPU has bf16 matrix instructions (AVX512_BF16 or AMX-BF16)."""
+    from yoloshrink.environment import cpu_info
+
+    flags = cpu_info()["cpu_flags"]
+    return bool(flags["avx512_bf16"] or flags["amx_bf16"])
+
+
+def machine_peak(threads: list[int], size: int = 2048, repeats: int = 5) -> dict[str, Any]:
+    """This CPU's measured reference roofs per thread count, and its theoretical peak.
+
+    ``peaks``: the best of ``repeats`` timed ``size``x``size`` matmuls after one warm-up, fp32
+    and bf16 through torch and int8 through ONNX Runtime's ``MatMulInteger``: the reference the
+    rows' ``fraction_of_peak`` is taken against. A reference, not a limit: another runtime's
+    kernels can beat torch's GEMM. bf16 is measured only where the CPU has native bf16
+    instructions: elsewhere torch emulates it at ~1 GFLOP/s, which is no roof, and the entry is
+    null. ``theoretical``: :func:`theoretical_peak` of this CPU (cores x
+    clock x SIMD width x FMA units x 2, with its derivation), the bound the rows'
+    ``fraction_of_theoretical`` is taken against.
+    """
+    import torch
+
+    from yoloshrink.environment import cpu_info
+
+    bf16 = has_native_bf16()
+    out: dict[str, Any] = {
+        "method": f"best of {repeats} {size}x{size} matrix products after one warm-up: torch.matmul (fp32, bf16), "
+        "ONNX Runtime MatMulInteger u8 x s8 -> s32 (int8)",
+        "matrix_size": size,
+        "repeats": repeats,
+        "native_bf16": bf16,
+        "theoretical": theoretical_peak(cpu_info(), threads),
+        "peaks": {},
+    }
+    flops = 2 * size**3
+    dtypes = [("fp32", torch.float32)] + ([("bf16", torch.bfloat16)] if bf16 else [])
+    for t in threads:
+        torch.set_num_threads(t)
+        row: dict[str, float | None] = {"fp32_gflops": None, "bf16_gflops": None, "int8_gops": None}
+        for name, dtype in dtypes:
+            a = torch.randn(size, size).to(dtype)
+            b = torch.randn(size, size).to(dtype)
+            torch.matmul(a, b)
+            best = min(_timed(lambda a=a, b=b: torch.matmul(a, b)) for _ in range(repeats))
+            row[f"{name}_gflops"] = round(flops / best / 1e9, 2)
+        row["int8_gops"] = int8_peak(t, size, repeats)
+        out["peaks"][str(t)] = row
+    return out
+
+
+def int8_peak(threads: int, size: int = 2048, repeats: int = 5) -> float | None:
+    """Peak u8 x s8 -> s32 matmul throughput (GOP/s) of ONNX Runtime's ``MatMulInteger`` on
+    ``threads`` threads: the roof of the INT8 rows (the kernel their quantized Convs use).
+    None when ONNX Runtime cannot run it."""
+    try:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+
+        node = helper.make_node("MatMulInteger", ["a", "b"], ["y"])
+        graph = helper.make_graph(
+            [node],
+            "int8_peak",
+            [
+                helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size]),
+                helper.make_tensor_value_info("b", TensorProto.INT8, [size, size]),
+            ],
+            [helper.make_tensor_value_info("y", TensorProto.INT32, [size, size])],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        rng = np.random.default_rng(0)
+        feeds = {
+            "a": rng.integers(0, 255, (size, size), dtype=np.uint8),
+            "b": rng.integers(-127, 127, (size, size), dtype=np.int8),
+        }
+        sess.run(None, feeds)
+        best = min(_timed(lambda: sess.run(None, feeds)) for _ in range(repeats))
+        return round(2 * size**3 / best / 1e9, 2)
+    except Exception as exc:  # the fp32 roof still stands without it
+        print(f"int8 peak not measured: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def write_machine_peak(threads: list[int], path: Path) -> dict[str, Any]:
+    """Write :func:`machine_peak` for ``threads`` to ``path`` (the machine_peak rule)."""
+    peak = machine_peak(threads)
+    print(peak)
+    atomic_write_json(path, peak)
+    return peak

@@ -1,9 +1,10 @@
-"""Datasets: the built-in generated set, and one canonical data.yaml for any source.
+"""The canonical dataset: one data.yaml with absolute paths over the usable images of any source.
 
 The canonical ``data.yaml`` has an absolute ``path`` and absolute split folders, so training
 and benchmark jobs do not depend on the working directory or on ultralytics' datasets_dir.
 Preparing it also builds ultralytics' ``labels.cache`` per split, once: parallel trainings then
-only read the caches instead of racing to write them into the dataset folder.
+only read the caches instead of racing to write them into the dataset folder. The INT8
+calibration set is a sample of its train images.
 """
 
 from __future__ import annotations
@@ -16,42 +17,8 @@ from typing import Any
 
 import yaml
 
+from yoloshrink.datasets.files import SPLITS, DatasetError, label_path, list_images
 from yoloshrink.fsutil import atomic_write_json, atomic_write_text, fresh_tmp_dir, publish_dir
-
-#: Image files a split folder is read for.
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-
-SPLITS = ("train", "val", "test")
-
-
-class DatasetError(ValueError):
-    """A dataset that cannot be used; the message names the file and the problem."""
-
-
-def generate_builtin(data_yaml: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """Generate the built-in set into the folder of ``data_yaml`` (replacing it whole).
-
-    The set is generated in a sibling temporary folder and renamed into place, so a killed job
-    leaves no half-written dataset and a smaller regenerated set leaves no stale images.
-    """
-    from yoloshrink.datasets.synthetic import generate_dataset
-
-    target = Path(data_yaml).parent.resolve()
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    summary = generate_dataset(
-        tmp,
-        n_train=int(settings["train"]),
-        n_val=int(settings["val"]),
-        seed=int(settings["seed"]),
-        image_size=tuple(settings["image_size"]),
-    )
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
-    data = yaml.safe_load((target / "data.yaml").read_text())
-    data["path"] = str(target)
-    atomic_write_text(target / "data.yaml", yaml.safe_dump(data, sort_keys=False))
-    return summary
 
 
 def _resolve_split(value: str | list[str], root: Path, yaml_dir: Path) -> list[Path]:
@@ -153,11 +120,8 @@ def build_canonical(data: dict[str, Any], excluded: set[str], dest: Path) -> dic
     The source is never written: ultralytics' label caches land in ``dest``, and images left out
     by validation (``excluded``) are simply not linked. Built in a sibling folder, renamed last.
     """
-    from yoloshrink.datasets.validate import label_path, list_images
-
     dest = Path(dest).resolve()
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = fresh_tmp_dir(dest)
     out: dict[str, Any] = {"path": str(dest)}
     for split in SPLITS:
         if split not in data:
@@ -183,8 +147,7 @@ def build_canonical(data: dict[str, Any], excluded: set[str], dest: Path) -> dic
         out[split] = str(dest / split / "images")
     out["names"] = data["names"]
     out["nc"] = data["nc"]
-    shutil.rmtree(dest, ignore_errors=True)
-    os.replace(tmp, dest)
+    publish_dir(tmp, dest)
     return out
 
 
@@ -237,13 +200,10 @@ def calibration_set(data_yaml: Path, out_dir: Path, n_images: int, seed: int = 0
     """
     import random
 
-    from ultralytics.data.utils import img2label_paths
-
     data = yaml.safe_load(Path(data_yaml).read_text())
     root = Path(data.get("path") or Path(data_yaml).parent)
-    images: list[Path] = []
-    for folder in _resolve_split(data["train"], root, Path(data_yaml).parent):
-        images += sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    train = _resolve_split(data["train"], root, Path(data_yaml).parent)
+    images = [Path(p) for p in list_images([str(f) for f in train])]
     if not images:
         raise ValueError(f"{data_yaml}: no train images to calibrate on")
     chosen = sorted(random.Random(seed).sample(images, min(n_images, len(images))))
@@ -251,7 +211,8 @@ def calibration_set(data_yaml: Path, out_dir: Path, n_images: int, seed: int = 0
     tmp = fresh_tmp_dir(out_dir)
     (tmp / "images").mkdir()
     (tmp / "labels").mkdir()
-    for image, label in zip(chosen, img2label_paths([str(p) for p in chosen]), strict=True):
+    for image in chosen:
+        label = label_path(image)
         os.symlink(image.resolve(), tmp / "images" / image.name)
         if Path(label).exists():  # an image without a label file is a background image
             shutil.copyfile(label, tmp / "labels" / Path(label).name)

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from yoloshrink.data import SPLITS
-from yoloshrink.fsutil import atomic_write_json
+from yoloshrink.datasets.files import SPLITS, label_path, list_images
+from yoloshrink.fsutil import atomic_path, atomic_write_json
 
 #: relative box area histogram edges (log-spaced, 1e-5 .. 1)
 AREA_EDGES = [10.0**e for e in (-5, -4.5, -4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0)]
@@ -53,8 +53,6 @@ def _image_size(path: str) -> tuple[int, int]:
 
 def split_card(images: list[str], names: dict[int, str]) -> dict[str, Any]:
     """Statistics of one split: images, boxes, per class, boxes per image, sizes."""
-    from yoloshrink.datasets.validate import label_path
-
     per_class_boxes: Counter[int] = Counter()
     per_class_images: Counter[int] = Counter()
     per_image: list[int] = []
@@ -104,8 +102,6 @@ def split_card(images: list[str], names: dict[int, str]) -> dict[str, Any]:
 
 def dataset_card(data_yaml: Path) -> dict[str, Any]:
     """The card of a dataset given by its (canonical) ``data_yaml``."""
-    from yoloshrink.datasets.validate import list_images
-
     data = yaml.safe_load(Path(data_yaml).read_text())
     names = {
         int(k): str(v)
@@ -164,12 +160,9 @@ def plot_card(card: dict[str, Any], png: Path) -> None:
     ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
     ax.set_title("image sizes (w x h, all splits)")
     fig.tight_layout()
-    png = Path(png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    tmp = png.with_name(f".{png.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, png)
 
 
 def write_card(data_yaml: Path, card_json: Path, card_png: Path | None = None) -> dict[str, Any]:

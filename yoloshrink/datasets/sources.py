@@ -24,17 +24,17 @@ import stat
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
-from yoloshrink.data import DatasetError, load_source_yaml
-from yoloshrink.fsutil import atomic_write_json, atomic_write_text
+from yoloshrink.datasets.canonical import load_source_yaml
+from yoloshrink.datasets.files import DatasetError
+from yoloshrink.fsutil import atomic_write_json, atomic_write_text, fresh_tmp_dir, publish_dir
 
 API_KEY_ENV = "ROBOFLOW_API_KEY"
-DATASETS_DIR = Path("resources/datasets")
 DEFAULT_MAX_UNPACKED_MB = 20_000
 _CHUNK = 1 << 20
 
@@ -149,6 +149,17 @@ def check_zip(zip_path: Path, max_bytes: int) -> list[zipfile.ZipInfo]:
     return infos
 
 
+def copy_capped(chunks: Iterable[bytes], out: BinaryIO, written: int, max_bytes: int, refusal: str) -> int:
+    """Write ``chunks`` to ``out``, counting on from ``written`` bytes; raise DatasetError(``refusal``)
+    as soon as the count passes ``max_bytes``. Returns the new count."""
+    for chunk in chunks:
+        written += len(chunk)
+        if written > max_bytes:
+            raise DatasetError(refusal)
+        out.write(chunk)
+    return written
+
+
 def safe_extract(zip_path: Path, dest: Path, max_bytes: int) -> Path:
     """Extract ``zip_path`` into ``dest`` after :func:`check_zip`; count the bytes written too."""
     infos = check_zip(zip_path, max_bytes)
@@ -164,16 +175,13 @@ def safe_extract(zip_path: Path, dest: Path, max_bytes: int) -> Path:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
+            refusal = (
+                f"{zip_path}: refused, more than {max_bytes / 1e6:.1f} MB unpacked (the archive under-reports its size)"
+            )
             try:
                 with zf.open(info) as src, open(target, "wb") as out:
-                    for chunk in iter(lambda s=src: s.read(_CHUNK), b""):
-                        written += len(chunk)
-                        if written > max_bytes:
-                            raise DatasetError(
-                                f"{zip_path}: refused, more than {max_bytes / 1e6:.1f} MB unpacked "
-                                "(the archive under-reports its size)"
-                            )
-                        out.write(chunk)
+                    chunks = iter(lambda s=src: s.read(_CHUNK), b"")
+                    written = copy_capped(chunks, out, written, max_bytes, refusal)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise DatasetError(
                     f"{zip_path}: entry {info.filename!r} is damaged or holds more or less than its declared "
@@ -255,24 +263,12 @@ def _install(tmp: Path, data_yaml: Path) -> Path:
     The data.yaml ``path`` is rewritten to the final location last.
     """
     target = Path(data_yaml).parent.resolve()
-    inner = find_data_yaml(tmp).parent
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(inner, target)
+    publish_dir(find_data_yaml(tmp).parent, target)
     shutil.rmtree(tmp, ignore_errors=True)
     data = yaml.safe_load((target / "data.yaml").read_text())
     data["path"] = str(target)
     atomic_write_text(target / "data.yaml", yaml.safe_dump(data, sort_keys=False))
     return target / "data.yaml"
-
-
-def _tmp_dir(data_yaml: Path) -> Path:
-    """A fresh hidden sibling folder of the dataset folder, for building it."""
-    target = Path(data_yaml).parent.resolve()
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    return tmp
 
 
 def unpack_zip(zip_path: Path, data_yaml: Path, sha256: str | None = None, max_unpacked_mb: int = 0) -> Path:
@@ -288,7 +284,7 @@ def unpack_zip(zip_path: Path, data_yaml: Path, sha256: str | None = None, max_u
     if sha256 and digest != sha256:
         raise DatasetError(f"{zip_path}: content changed since the workflow was planned; run again")
     max_bytes = int((max_unpacked_mb or DEFAULT_MAX_UNPACKED_MB) * 1e6)
-    tmp = _tmp_dir(data_yaml)
+    tmp = fresh_tmp_dir(Path(data_yaml).parent.resolve())
     try:
         safe_extract(zip_path, tmp / "export", max_bytes)
         normalise_export(
@@ -349,16 +345,9 @@ def _download(url: str, dest: Path, max_bytes: int, key: str) -> None:
             raise DatasetError(
                 f"Roboflow: downloading the export failed: HTTP {r.status_code} {_scrub(r.text[:200], key)}"
             )
-        size = 0
+        refusal = f"Roboflow: refused, the export is larger than {max_bytes / 1e6:.1f} MB (dataset.max_unpacked_mb)"
         with open(dest, "wb") as out:
-            for chunk in r.iter_content(_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise DatasetError(
-                        f"Roboflow: refused, the export is larger than {max_bytes / 1e6:.1f} MB "
-                        "(dataset.max_unpacked_mb)"
-                    )
-                out.write(chunk)
+            copy_capped(r.iter_content(_CHUNK), out, 0, max_bytes, refusal)
 
 
 def fetch_roboflow(
@@ -411,7 +400,7 @@ def fetch_roboflow(
             return info["export"]["link"]
 
     link = _step(f"exporting version {version} as {fmt!r}", "Check dataset.roboflow.format.", key, export_link)
-    tmp = _tmp_dir(data_yaml)
+    tmp = fresh_tmp_dir(Path(data_yaml).parent.resolve())
     try:
         _step(
             "downloading the export", "Try again.", key, lambda: _download(link, tmp / "roboflow.zip", max_bytes, key)

@@ -1,6 +1,6 @@
 """Dataset validation: every image decoded, every label line checked, leakage between splits.
 
-:func:`validate` reads a dataset (the dict of :func:`yoloshrink.data.load_source_yaml`) and
+:func:`validate` reads a dataset (the dict of :func:`yoloshrink.datasets.canonical.load_source_yaml`) and
 returns a JSON-able report. Problems that make an image unusable (its file, or its label file)
 are *issues* and exclude the image; images without a label file are backgrounds (allowed,
 counted); label files without an image are issues of their own (nothing to exclude). The same
@@ -20,11 +20,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from yoloshrink.data import SPLITS, DatasetError, nc_problem
+from yoloshrink.datasets.canonical import load_source_yaml, nc_problem
+from yoloshrink.datasets.files import SPLITS, DatasetError, label_path, list_images
 from yoloshrink.fsutil import atomic_write_json, atomic_write_text
 
-#: image suffixes ultralytics reads (compared lower-case, so .JPG and .Jpeg count)
-IMG_FORMATS = frozenset({"bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "pfm", "heic"})
 MIN_IMAGE_SIDE = 10  # ultralytics refuses images with a side under 10 px
 _EPS = 1e-6
 
@@ -41,30 +40,6 @@ class Issue:
     file: str
     reason: str
     excluded: bool = True
-
-
-def list_images(entry: str | list[str]) -> list[str]:
-    """Image files of one split entry (folders searched recursively, or .txt lists), sorted."""
-    items = entry if isinstance(entry, list) else [entry]
-    out: list[str] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            files = glob.glob(str(p / "**" / "*.*"), recursive=True)
-        elif p.is_file():
-            parent = str(p.parent) + os.sep
-            lines = [x.strip() for x in p.read_text().splitlines() if x.strip()]
-            files = [parent + x[2:] if x.startswith("./") else x for x in lines]
-        else:
-            raise DatasetError(f"{p}: split entry does not exist")
-        out += [f for f in files if f.rpartition(".")[-1].lower() in IMG_FORMATS]
-    return sorted(set(out))
-
-
-def label_path(image: str) -> str:
-    """ultralytics' label file of an image: the last /images/ becomes /labels/, suffix .txt."""
-    sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
-    return sb.join(image.rsplit(sa, 1)).rsplit(".", 1)[0] + ".txt"
 
 
 def check_image(data: bytes) -> tuple[tuple[int, int] | None, str | None]:
@@ -240,8 +215,6 @@ def validate_dataset(source_yaml: Path, json_path: Path, csv_path: Path, policy:
     Under ``strict`` with problems the report is still written, to a ``.failed`` sibling, for
     reading; the job output is not created, so Snakemake stops here.
     """
-    from yoloshrink.data import load_source_yaml
-
     report = validate(load_source_yaml(source_yaml), source_yaml)
     for split in ("train", "val"):
         if split in report["splits"] and report["splits"][split]["images"] == 0:

@@ -1,0 +1,87 @@
+"""The design holds: one registry of targets, imports as docs/architecture.md allows, no cycles."""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import re
+from pathlib import Path
+
+import yaml
+
+from yoloshrink import targets
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "yoloshrink"
+
+
+def module_name(path: Path) -> str:
+    """Dotted name below ``yoloshrink``; the synthetic subpackage counts as one module."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    name = ".".join(parts)
+    return "datasets.synthetic" if name.startswith("datasets.synthetic") else name
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (function-level imports included)."""
+    modules = {module_name(p) for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            found = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("yoloshrink"):
+                base = node.module.removeprefix("yoloshrink").lstrip(".")
+                found = [f"{base}.{a.name}".lstrip(".") for a in node.names]
+                found = [f if module_name(PACKAGE / (f.replace(".", "/") + ".py")) in modules else base for f in found]
+            elif isinstance(node, ast.Import):
+                found = [a.name.removeprefix("yoloshrink.") for a in node.names if a.name.startswith("yoloshrink.")]
+            for f in found:
+                target = "datasets.synthetic" if f.startswith("datasets.synthetic") else f
+                if target and target != name and target in modules:
+                    graph[name].add(target)
+    return graph
+
+
+def allowed_imports() -> dict[str, set[str]]:
+    """The table of docs/architecture.md: module -> the modules it may import."""
+    rows = re.findall(r"^\| `([\w.]+)` \| [^|]+ \| ([^|]+) \|$", (REPO / "docs/architecture.md").read_text(), re.M)
+    return {m: set(re.findall(r"`([\w.]+)`", deps)) for m, deps in rows}
+
+
+def test_every_module_is_in_the_architecture_table_and_imports_only_what_it_may():
+    graph, allowed = package_imports(), allowed_imports()
+    real = {m for m in graph if m and m not in ("bench", "datasets", "report")}  # __init__ docstrings
+    assert real == set(allowed), f"documented but absent: {set(allowed) - real}; undocumented: {real - set(allowed)}"
+    for module in sorted(real):
+        extra = graph[module] - allowed[module]
+        assert not extra, f"yoloshrink.{module} imports {sorted(extra)}, which docs/architecture.md does not allow"
+    for package in ("", "bench", "datasets", "report"):
+        assert not graph[package], f"{package or 'yoloshrink'}/__init__.py should import nothing"
+
+
+def test_no_import_cycle():
+    graphlib.TopologicalSorter(package_imports()).prepare()  # raises CycleError on a cycle
+
+
+def test_schema_formats_are_the_registry():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    export = schema["properties"]["export"]["properties"]
+    assert export["formats"]["items"]["enum"] == list(targets.EXPORTS)
+    assert export["args"]["propertyNames"]["enum"] == list(targets.EXPORTS)
+
+
+def test_every_target_reads_a_registered_export_and_has_a_runtime_loader():
+    from yoloshrink.bench.runners import LOADERS
+
+    for t in targets.TARGETS.values():
+        assert t.export is None or t.export in targets.EXPORTS, t
+        assert t.runtime in LOADERS, t
+    assert all(any(t.export == e for t in targets.TARGETS.values()) for e in targets.EXPORTS)
+    assert len(set(targets.markers().values())) == len(targets.TARGETS)  # one marker each
+
+
+def test_no_module_is_much_over_400_lines():
+    sizes = {p.relative_to(REPO).as_posix(): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert max(sizes.values()) <= 450, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]

@@ -1,0 +1,174 @@
+"""The report rule: read the benchmark table and the records, compute, draw, and write README.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from yoloshrink import layout
+from yoloshrink.fsutil import atomic_write_text, read_json
+from yoloshrink.report import analysis, figures, text
+from yoloshrink.report.markdown import markdown_table
+from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
+
+#: The benchmark table's columns shown in the report (those present).
+BENCH_COLUMNS = [
+    "variant",
+    "target",
+    "threads",
+    "status",
+    "precision",
+    "imgsz",
+    "size_mb",
+    "map50_95",
+    "map50",
+    "map50_95_delta",
+    "p50_ms",
+    "p90_ms",
+    "n_runs",
+    "gflops_per_s",
+    "speedup",
+]
+
+
+def read_runs(
+    infos: list[Path], runs: dict[str, dict[str, Any]] | None
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, Path]]:
+    """(runs, run -> its train_info record, run -> its folder) of the training records ``infos``.
+
+    ``runs`` (run -> {"variant", "seed", "primary"}, the config's) says which seed of a variant
+    is its primary; without it every record is its variant's primary run. Each record names its
+    own run and variant.
+    """
+    records = {Path(p): layout.read_record("train_info", p) for p in infos if Path(p).exists()}
+    run_info = {r["run"]: r for r in records.values()}
+    run_dirs = {r["run"]: p.parent for p, r in records.items()}
+    if runs is None:
+        runs = {r["run"]: {"variant": r["variant"], "seed": r["seed"], "primary": True} for r in records.values()}
+    return dict(runs), run_info, run_dirs
+
+
+def build_report(
+    csv: Path,
+    variants: list[str],
+    infos: list[Path],
+    summaries: list[Path],
+    out_dir: Path,
+    val_images: list[Path] | None = None,
+    imgsz: int | dict[str, int] = 640,
+    reference: Path | None = None,
+    environment: Path | None = None,
+    card: Path | None = None,
+    excluded: Path | None = None,
+    budgets_ms: list[float] | None = None,
+    runs: dict[str, dict[str, Any]] | None = None,
+    peak: Path | None = None,
+    validation: Path | None = None,
+) -> None:
+    """Write the figures and README.md of the report into ``out_dir``.
+
+    ``infos`` are the train_info.json records of every training run and ``runs`` run name ->
+    {"variant", "seed", "primary"}; without ``runs`` each record is its variant's only run.
+    ``imgsz`` is one input size or each variant's own. A variant listed in ``variants`` whose
+    files are missing is shown as missing in the tables.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    df = pd.read_csv(csv)
+    colors = figures.variant_colors(variants)
+    runs, run_info, run_dirs = read_runs(infos, runs)
+    primary = {r["variant"]: run for run, r in runs.items() if r.get("primary")}
+    info = {v: run_info[run] for v, run in primary.items() if run in run_info}
+    stats = seed_stats(runs, run_info)
+
+    def curves_of(run: str) -> list[dict[str, float]] | None:
+        csv_file = run_dirs[run] / layout.RESULTS_CSV if run in run_dirs else None
+        if run_info.get(run, {}).get("status") == "ok" and csv_file and csv_file.exists():
+            return layout.read_results_csv(csv_file)
+        return None
+
+    curves = {v: c for v, run in primary.items() if (c := curves_of(run)) is not None}
+    others: dict[str, list[list[dict[str, float]]]] = {}
+    for run, r in runs.items():
+        if not r.get("primary") and (c := curves_of(run)) is not None:
+            others.setdefault(r["variant"], []).append(c)
+    summ = {v: read_json(p) for v, p in zip(variants, summaries, strict=True) if p.exists()}
+    ref = yaml.safe_load(reference.read_text()) if reference else None
+
+    figures.plot_training_curves(curves, info, colors, out_dir / "training_curves.png", others)
+    sds = {v: seed_sd(stats, v) for v in variants}
+    figures.plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png", ref, sds)
+    figures.plot_latency(df, summ, colors, out_dir / "latency.png")
+    figures.plot_size(df, summ, colors, out_dir / "size.png")
+    if val_images:
+        trained = {v: layout.best_weights(run_dirs[primary[v]] / layout.TRAIN_INFO) for v in curves}
+        figures.plot_predictions(trained, val_images, imgsz, colors, out_dir / "predictions.png")
+
+    context = readme_context(df, variants, summ, info, stats, budgets_ms or [], ref)
+    context.update(dataset_context(card, validation, excluded))
+    context.update(machine_context(environment, peak))
+    atomic_write_text(out_dir / "README.md", text.render_readme(context))
+
+
+def readme_context(
+    df: pd.DataFrame,
+    variants: list[str],
+    summaries: dict[str, dict[str, Any]],
+    infos: dict[str, dict[str, Any]],
+    stats: pd.DataFrame,
+    budgets_ms: list[float],
+    ref: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The numbers and tables of the README's results sections."""
+    bench_cols = [c for c in BENCH_COLUMNS if c in df.columns]
+    failed = df[df["status"] != "ok"]
+    budget = analysis.budget_per_target(df, budgets_ms, stats)
+    return {
+        "comparisons": analysis.comparisons(df, summaries, variants),
+        "seed_spread": seed_spread(stats, variants),
+        "seeds": seeds_summary(stats),
+        "budget_tables": {t: markdown_table(table) for t, table in analysis.budget_tables(budget).items()},
+        "budget_overall": analysis.budget_overall(df, budgets_ms, stats),
+        "above_reference": analysis.above_reference(df),
+        "floor_table": markdown_table(analysis.floor_table(df)),
+        "non_dominated_table": markdown_table(analysis.non_dominated_table(df)),
+        "variant_table": markdown_table(analysis.variant_table(variants, summaries, infos, stats)),
+        "sizes": sorted({int(x) for x in df["imgsz"].dropna()}) if "imgsz" in df.columns else [],
+        "benchmark_table": markdown_table(df[bench_cols]),
+        "failed_table": markdown_table(failed[["variant", "target", "threads", "error"]]) if len(failed) else "",
+        "reference": ref,
+        "reference_table": markdown_table(analysis.reference_table(ref)) if ref else "",
+        "reference_benchmark_table": markdown_table(analysis.reference_benchmark_table(ref), digits=4) if ref else "",
+    }
+
+
+def dataset_context(card: Path | None, validation: Path | None, excluded: Path | None) -> dict[str, Any]:
+    """The dataset card, validation warnings and excluded files of the README's Dataset section."""
+    from yoloshrink.datasets.card import card_markdown
+
+    out: dict[str, Any] = {"card": "", "warnings": [], "excluded_table": "", "excluded_count": 0}
+    if not (card and card.exists()):
+        return out
+    out["card"] = card_markdown(read_json(card))
+    out["warnings"] = read_json(validation).get("warnings", []) if validation and validation.exists() else []
+    left_out = pd.read_csv(excluded) if excluded and excluded.exists() and excluded.stat().st_size else None
+    if left_out is not None and len(left_out):
+        out["excluded_count"] = len(left_out)
+        out["excluded_table"] = markdown_table(left_out.head(20))
+    return out
+
+
+def machine_context(environment: Path | None, peak: Path | None) -> dict[str, Any]:
+    """The machine the benchmark ran on, and its roofs."""
+    peak_record = read_json(peak) if peak and peak.exists() else {}
+    env = read_json(environment) if environment and environment.exists() else None
+    if env:
+        env = {
+            **{k: env.get(k) for k in ("cpu_model", "logical_cores", "date", "host", "workflow_commit")},
+            "flags": [k for k, v in env.get("cpu_flags", {}).items() if v],
+            "versions": [f"{k} {v}" for k, v in env.get("packages", {}).items() if v],
+        }
+    facts = analysis.roof_facts(peak_record)
+    return {"environment": env, "roof_method": facts["method"], "theory": facts["theory"]}
