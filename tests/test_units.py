@@ -11,41 +11,7 @@ import pytest
 import yaml
 
 from yoloshrink import fsutil, model, offline, workflowcfg
-from yoloshrink.bench import roofline, runners, timing
-
-
-def test_timing_stats_known_values():
-    s = timing.timing_stats([1.0, 2.0, 3.0, 4.0, 100.0])
-    assert s["n"] == 5
-    assert s["p50_ms"] == 3.0
-    assert s["min_ms"] == 1.0 and s["max_ms"] == 100.0
-    assert s["mean_ms"] == pytest.approx(22.0)
-    assert s["sd_ms"] == pytest.approx(np.std([1, 2, 3, 4, 100], ddof=1))
-    assert s["p90_ms"] == pytest.approx(4 + 0.6 * 96)  # linear interpolation
-    assert s["p99_ms"] == pytest.approx(4 + 0.96 * 96)
-
-
-def test_timing_stats_rejects_empty():
-    with pytest.raises(ValueError, match="no timing samples"):
-        timing.timing_stats([])
-
-
-def test_time_calls_respects_warmup_runs_and_seconds():
-    calls = []
-    clock_ns = iter(range(0, 10**12, 10**8))  # every clock read advances 0.1 s
-    samples = timing.time_calls(
-        lambda: calls.append(1), warmup=3, min_runs=4, min_seconds=1.0, clock=lambda: next(clock_ns)
-    )
-    # the start reads 0 s; each timed call reads the clock twice, so call k ends at 0.2*k s:
-    # 4 runs end at 0.8 s, short of min_seconds, and the 5th ends at exactly 1.0 s
-    assert len(samples) == 5
-    assert len(calls) == 3 + 5
-    assert all(s == pytest.approx(100.0) for s in samples)
-
-
-def test_time_calls_max_runs_caps():
-    samples = timing.time_calls(lambda: None, warmup=0, min_runs=100, min_seconds=100, max_runs=7)
-    assert len(samples) == 7
+from yoloshrink.bench import roofline, runners
 
 
 def test_letterbox_and_preprocess_shape():

@@ -131,7 +131,17 @@ def test_benchmark_csv_has_every_row_with_positive_figures(run):
     assert df["environment"].nunique() == 1
     pt = df[df["target"] == "pytorch"]
     assert (pt["map50_95_delta"] == 0).all()
-    assert (df[df["variant"] == "w0.25"]["speedup"].round(6) == 1).all()
+    assert (df[df["variant"] == "w0.25"]["speedup"] == 1).all()  # the baseline
+    assert (df["speedup_verdict"][df["variant"] == "w0.25"] == "baseline").all()
+    narrow = df[df["variant"] == "w0.125"]
+    assert narrow["speedup"].notna().all() and (narrow["speedup_rounds"] >= 4).all()  # .test: min_rounds 4
+    assert (narrow["speedup_ci_low"] <= narrow["speedup"]).all() and (
+        narrow["speedup"] <= narrow["speedup_ci_high"]
+    ).all()
+    assert set(narrow["speedup_verdict"]) <= {"faster", "slower", "no measurable difference"}
+    assert ((df["p50_ci_low_ms"] <= df["p50_ms"]) & (df["p50_ms"] <= df["p50_ci_high_ms"])).all()
+    assert (df["rounds"] >= 4).all() and (df["warmup_calls"] >= 2).all()
+    assert df["cpus"].astype(str).str.fullmatch(r"\d+").all()  # 1 thread: pinned to one core
 
 
 def test_report_images_are_valid(run):
@@ -150,14 +160,15 @@ def test_report_images_are_valid(run):
     assert "no runtime can beat" not in text or "The theoretical peak is a bound no runtime can beat" in text
 
 
-TIMING_RULES = {"latency", "machine_peak", "ultralytics_crosscheck"}
+TIMING_RULES = {"latency", "speedup", "machine_peak", "ultralytics_crosscheck"}
 
 
 def test_no_timing_job_overlaps_any_other_job(run):
     """The tiny config times 1 thread on a 2-core run: a timing job must still run alone."""
     jobs = recorded_jobs(run)
     timing = [j for j in jobs if j["rule"] in TIMING_RULES]
-    assert len(timing) == len(VARIANTS) * len(TARGETS) + 1, [j["rule"] for j in jobs]  # + machine_peak
+    # latency per variant and target, speed-up of w0.125 per target, machine_peak
+    assert len(timing) == len(VARIANTS) * len(TARGETS) + len(TARGETS) + 1, [j["rule"] for j in jobs]
     assert len(jobs) > len(timing) + 10  # the dataset, models, trainings, exports, scores, aggregates
     for t in timing:
         for other in jobs:
@@ -180,13 +191,14 @@ def test_adding_a_width_trains_exactly_one_model(run):
     assert counts.get("model_yaml") == 1
     assert counts.get("export") == 6
     assert counts.get("accuracy") == 9 and counts.get("latency") == 9
+    assert counts.get("speedup") == 9  # the new width against the baseline, per target: nothing else re-timed
     assert "builtin_dataset" not in counts and "prepare_dataset" not in counts
 
 
 def test_benchmark_settings_retrain_and_reexport_nothing(run):
     cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7, parity_tolerance=0.5))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("latency") == 18, counts
+    assert counts.get("latency") == 18 and counts.get("speedup") == 9, counts
     assert not {"train", "export", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
 
 
@@ -195,10 +207,11 @@ def test_growing_the_grid_trains_only_new_points(run):
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 4 and counts.get("model_yaml") == 2, counts  # w*-p34, two seeds each
     assert counts.get("export") == 12 and counts.get("latency") == 18, counts  # 2 new variants x 6 / x 9
+    assert counts.get("speedup") == 18, counts  # each new variant against the baseline, x 9 targets
     cfg = write_config(run, "seeds.yaml", lambda c: c["train"].update(seeds=[0, 1, 2]))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 2, counts  # only seed 2 of each variant; seed 0's model is benchmarked
-    assert not {"export", "latency", "accuracy", "model_yaml", "benchmark_table"} & set(counts), counts
+    assert not {"export", "latency", "speedup", "accuracy", "model_yaml", "benchmark_table"} & set(counts), counts
     assert counts.get("report") == 1
     cfg = write_config(run, "export128.yaml", lambda c: c["export"].update(imgsz=128))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
@@ -293,7 +306,8 @@ def test_job_killed_mid_training_leaves_nothing_complete_and_rerun_finishes(run,
     assert not (work / "results/train/.partial/w0.125").exists()
     counts = job_counts(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run").stdout)
     assert "train" not in counts and counts.get("export") == len(FORMATS) - 1, counts
-    assert counts.get("latency") == len(TARGETS) and "model_yaml" not in counts, counts
+    assert counts.get("latency") == len(TARGETS) and counts.get("speedup") == len(TARGETS), counts
+    assert "model_yaml" not in counts, counts
 
 
 def test_html_report_is_self_contained(run):

@@ -88,6 +88,10 @@ def latency_json(variant: str = "{variant}", target: str = "{target}", threads: 
     return f"{RESULTS}/benchmark/{variant}/{target}/latency_t{threads}.json"
 
 
+def speedup_json(variant: str = "{variant}", target: str = "{target}", threads: int | str = "{threads}") -> str:
+    return f"{RESULTS}/benchmark/{variant}/{target}/speedup_t{threads}.json"
+
+
 def crosscheck_csv(variant: str = "{variant}") -> str:
     return f"{RESULTS}/benchmark/{variant}/ultralytics_benchmark.csv"
 
@@ -119,6 +123,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "export": ("variant", "format", "status"),
     "accuracy": ("variant", "target", "status"),
     "latency": ("variant", "target", "threads", "status"),
+    "speedup": ("variant", "baseline", "target", "threads", "status"),
 }
 
 

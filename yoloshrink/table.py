@@ -40,14 +40,23 @@ COLUMNS = [
     "val_recall",
     "map50_95_delta",
     "parity_ok",
+    "cpus",
+    "warmup_calls",
+    "warmup_settled",
+    "rounds",
     "n_runs",
     "p50_ms",
+    "p50_ci_low_ms",
+    "p50_ci_high_ms",
+    "round_cv",
     "p90_ms",
     "p99_ms",
     "mean_ms",
     "sd_ms",
     "min_ms",
     "e2e_p50_ms",
+    "e2e_p50_ci_low_ms",
+    "e2e_p50_ci_high_ms",
     "e2e_p90_ms",
     "e2e_mean_ms",
     "gflops_per_s",
@@ -56,6 +65,10 @@ COLUMNS = [
     "theoretical_gflops",
     "fraction_of_theoretical",
     "speedup",
+    "speedup_ci_low",
+    "speedup_ci_high",
+    "speedup_verdict",
+    "speedup_rounds",
     "environment",
 ]
 
@@ -68,6 +81,7 @@ def environment_id(environment: Path) -> str:
 def build_table(
     accuracy: list[Path],
     latency: list[Path],
+    speedups: list[Path],
     trainings: list[Path],
     exports: list[Path],
     summaries: list[Path],
@@ -81,8 +95,9 @@ def build_table(
     Every input is a record of :mod:`yoloshrink.layout` (``exports`` are export folders holding
     theirs; ``trainings`` the train_info.json of each variant's primary run); each says which
     variant, format, target and threads it is about. The first summary's variant (config order)
-    is the baseline of the ``speedup`` column. ``imgsz`` is the input size exported, timed and
-    scored, per variant (or one for all).
+    is the baseline: its rows have speed-up 1; every other row's ``speedup`` and interval come
+    from its ``speedups`` record, the two models timed side by side. ``imgsz`` is the input size
+    exported, timed and scored, per variant (or one for all).
     """
     summary_by_variant = {r["variant"]: r for r in (layout.read_record("summary", p) for p in summaries)}
     variants = list(summary_by_variant)
@@ -103,6 +118,9 @@ def build_table(
                 "error": f"training failed: {info.get('error')}",
             }
     acc = {(r["variant"], r["target"]): r for r in (layout.read_record("accuracy", p) for p in accuracy)}
+    paired = {
+        (r["variant"], r["target"], r["threads"]): r for r in (layout.read_record("speedup", p) for p in speedups)
+    }
     env = environment_id(environment)
     roofs = read_json(peak)
     peaks = roofs["peaks"]
@@ -147,14 +165,23 @@ def build_table(
                 "map50": a.get("map50", math.nan),
                 "val_precision": a.get("precision", math.nan),
                 "val_recall": a.get("recall", math.nan),
+                "cpus": lat.get("cpus", ""),
+                "warmup_calls": lat.get("warmup_calls", math.nan),
+                "warmup_settled": lat.get("warmup_settled", pd.NA),
+                "rounds": lat.get("rounds", math.nan),
                 "n_runs": lat.get("n", math.nan),
                 "p50_ms": p50,
+                "p50_ci_low_ms": lat.get("p50_ci_low_ms", math.nan),
+                "p50_ci_high_ms": lat.get("p50_ci_high_ms", math.nan),
+                "round_cv": lat.get("round_cv", math.nan),
                 "p90_ms": lat.get("p90_ms", math.nan),
                 "p99_ms": lat.get("p99_ms", math.nan),
                 "mean_ms": lat.get("mean_ms", math.nan),
                 "sd_ms": lat.get("sd_ms", math.nan),
                 "min_ms": lat.get("min_ms", math.nan),
                 "e2e_p50_ms": lat.get("e2e_p50_ms", math.nan),
+                "e2e_p50_ci_low_ms": lat.get("e2e_p50_ci_low_ms", math.nan),
+                "e2e_p50_ci_high_ms": lat.get("e2e_p50_ci_high_ms", math.nan),
                 "e2e_p90_ms": lat.get("e2e_p90_ms", math.nan),
                 "e2e_mean_ms": lat.get("e2e_mean_ms", math.nan),
                 "gflops_per_s": round(attained, 3),
@@ -162,6 +189,7 @@ def build_table(
                 "fraction_of_peak": round(attained / peak_gflops, 4) if peak_gflops == peak_gflops else math.nan,
                 "theoretical_gflops": bound,
                 "fraction_of_theoretical": round(attained / bound, 4) if bound == bound else math.nan,
+                **speedup_fields(variant == variants[0], paired.get((variant, target, lat["threads"]))),
                 "environment": env,
             }
         )
@@ -169,17 +197,29 @@ def build_table(
     ref = df[df["target"] == "pytorch"].drop_duplicates("variant").set_index("variant")["map50_95"]
     df["map50_95_delta"] = df["map50_95"] - df["variant"].map(ref)
     df["parity_ok"] = (df["map50_95_delta"].abs() <= parity_tolerance).where(df["map50_95_delta"].notna(), other=pd.NA)
-    base = df[df["variant"] == variants[0]].set_index(["target", "threads"])["p50_ms"]
-    df["speedup"] = [
-        base.get((f, t), math.nan) / p if p == p and p > 0 else math.nan
-        for f, t, p in zip(df["target"], df["threads"], df["p50_ms"], strict=True)
-    ]
     order = {**{v: i for i, v in enumerate(variants)}, **{f: i for i, f in enumerate(TARGETS)}}
     df = df.sort_values(
         ["variant", "target", "threads"],
         key=lambda c: c.map(order) if c.name in ("variant", "target") else c,
     )
     return df[COLUMNS].reset_index(drop=True)
+
+
+def speedup_fields(is_baseline: bool, record: dict[str, Any] | None) -> dict[str, Any]:
+    """A row's speed-up columns: 1 for the baseline itself, else its paired record's (NaN and
+    the verdict "not measured: <error>" when the pair was not timed)."""
+    if is_baseline:
+        return {"speedup": 1.0, "speedup_ci_low": 1.0, "speedup_ci_high": 1.0, "speedup_verdict": "baseline"}
+    if record is None or record["status"] != "ok":
+        why = "no record" if record is None else record.get("error", "failed")
+        return {
+            "speedup": math.nan,
+            "speedup_ci_low": math.nan,
+            "speedup_ci_high": math.nan,
+            "speedup_verdict": f"not measured: {why}",
+        }
+    keys = ("speedup", "speedup_ci_low", "speedup_ci_high", "speedup_verdict")
+    return {**{k: record[k] for k in keys}, "speedup_rounds": record["rounds"]}
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -1,4 +1,5 @@
-# Stage 5: accuracy per (variant, target) and latency per (variant, target, threads), the
+# Stage 5: accuracy per (variant, target), latency per (variant, target, threads), the speed-up
+# of each other variant over the baseline per (variant, target, threads) timed side by side, the
 # machine's peak and environment, then one CSV. A target is an exported format, optionally at
 # a given precision ("openvino-f32") or its INT8 export ("onnx-int8"). A timing job (latency,
 # machine_peak, ultralytics_crosscheck) holds every core Snakemake has (timing_threads), so no
@@ -36,20 +37,32 @@ rule latency:
     threads: timing_threads
     params:
         imgsz=variant_param("export_imgsz"),
-        timing=workflowcfg.canonical(
-            {
-                k: config["benchmark"][k]
-                for k in (
-                    "warmup",
-                    "min_runs",
-                    "min_seconds",
-                    "max_runs",
-                    "e2e_images",
-                )
-            }
-        ),
+        timing=timing_settings("e2e_images"),
     script:
         "../scripts/latency.py"
+
+
+rule speedup:
+    """A variant against the baseline (the first variant) on one target and thread count, timed
+    side by side in one process: the speed-up with its interval."""
+    input:
+        model=model_for_target,
+        baseline=lambda wildcards: model_for_target(wildcards, BASELINE),
+        data=layout.DATA_YAML,
+    output:
+        layout.speedup_json(),
+    log:
+        "logs/benchmark/{variant}/{target}/speedup_t{threads}.log",
+    conda:
+        "../../envs/benchmark.yaml"
+    threads: timing_threads
+    params:
+        baseline=BASELINE,
+        imgsz=variant_param("export_imgsz"),
+        baseline_imgsz=VARIANTS[BASELINE]["export_imgsz"],
+        timing=timing_settings(),
+    script:
+        "../scripts/speedup.py"
 
 
 rule machine_peak:
@@ -95,6 +108,12 @@ rule benchmark_table:
         latency=expand(
             layout.latency_json(),
             variant=VARIANTS,
+            target=BENCH_TARGETS,
+            threads=BENCH_THREADS,
+        ),
+        speedups=expand(
+            layout.speedup_json(),
+            variant=OTHER_VARIANTS,
             target=BENCH_TARGETS,
             threads=BENCH_THREADS,
         ),

@@ -28,6 +28,8 @@ BENCH_TARGETS = workflowcfg.bench_targets(
     config
 )  # benchmark rows: pytorch, formats, openvino-f32
 BENCH_THREADS = workflowcfg.bench_threads(config)
+BASELINE = next(iter(VARIANTS))  # speed-ups are over the first variant
+OTHER_VARIANTS = [v for v in VARIANTS if v != BASELINE]
 
 for _run, _error in workflowcfg.failed_trainings(list(RUNS)).items():
     print(
@@ -62,19 +64,33 @@ def calibration_input(wildcards):
     return layout.CALIBRATION_DIR if targets.EXPORTS[wildcards.fmt].calibrated else []
 
 
-def model_for_target(wildcards):
-    """The model a benchmark job reads: the primary training (its best.pt) for the checkpoint's
-    target, else the export folder."""
+def model_for_target(wildcards, variant=None):
+    """The model a benchmark job reads for the wildcards' target, of the wildcards' variant (or
+    ``variant``): the primary training (its best.pt) for the checkpoint, else the export folder.
+    The primary seed's run bears the variant's name."""
+    variant = variant or wildcards.variant
     export = targets.TARGETS[wildcards.target].export
     if export is None:
-        return layout.train_info(
-            wildcards.variant
-        )  # the primary seed's run bears the variant's name
-    return layout.export_dir(wildcards.variant, export)
+        return layout.train_info(variant)
+    return layout.export_dir(variant, export)
+
+
+def timing_settings(*extra):
+    """The benchmark keys a timing job uses (and ``extra`` ones), key-sorted for exact caching."""
+    keys = (
+        "warmup",
+        "warmup_max",
+        "block",
+        "min_rounds",
+        "min_runs",
+        "min_seconds",
+        "max_runs",
+    )
+    return workflowcfg.canonical({k: config["benchmark"][k] for k in (*keys, *extra)})
 
 
 def timing_threads(wildcards):
-    """Cores a timing job (latency, machine peak, crosscheck) holds: locally every core Snakemake
+    """Cores a timing job (latency, speedup, machine peak, crosscheck) holds: locally every core Snakemake
     has (--cores), so that no other job runs beside it whatever the thread count it times; on a
     cluster, whose profile gives it a whole node, the largest benchmark thread count."""
     return cluster.timing_cores(workflow, max(BENCH_THREADS))

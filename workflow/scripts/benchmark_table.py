@@ -11,6 +11,7 @@ from yoloshrink.table import build_table, write_csv
 table = build_table(
     accuracy=[Path(p) for p in snakemake.input.accuracy],
     latency=[Path(p) for p in snakemake.input.latency],
+    speedups=[Path(p) for p in snakemake.input.speedups],
     trainings=[Path(p) for p in snakemake.input.trainings],
     exports=[Path(p) for p in snakemake.input.exports],
     summaries=[Path(p) for p in snakemake.input.summaries],

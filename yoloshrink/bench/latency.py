@@ -2,9 +2,10 @@
 
 Network-only: the runtime's call on one preprocessed input (batch 1, fixed square size,
 float32 NCHW in [0, 1], letterboxed from a real validation image). End to end: letterbox +
-inference + NMS on real validation images in turn. Both after warm-up calls, then timed calls
-until both ``min_runs`` and ``min_seconds`` are reached (and at most ``max_runs``). Thread
-counts are set through each runtime's own knob.
+inference + NMS on real validation images in turn. Each is warmed up until steady and timed in
+rounds (:mod:`yoloshrink.bench.timing`), on a process pinned to the cores it times; the p50
+comes with its bootstrap interval (:mod:`yoloshrink.bench.stats`). Thread counts are set
+through each runtime's own knob.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 
 from yoloshrink import layout
 from yoloshrink.bench.runners import Runner, load_images, make_runner, preprocess, resolve_model
-from yoloshrink.bench.timing import time_calls, timing_stats
+from yoloshrink.bench.stats import summarize
+from yoloshrink.bench.timing import TimingPlan, interleaved, pin_cores, warm_up
 from yoloshrink.datasets.files import val_images_dir
 from yoloshrink.targets import TARGETS
 
@@ -38,44 +40,52 @@ def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable
     return call
 
 
+def set_threads(threads: int) -> list[int]:
+    """Pin this process to ``threads`` cores and give torch and OpenCV that many threads; return
+    the cores (the runtimes get theirs through their own knob, :func:`make_runner`)."""
+    import cv2
+    import torch
+
+    cpus = pin_cores(threads)
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
+    return cpus
+
+
 def measure_latency(
     target: str,
     model_path: Path,
     images_dir: Path,
     imgsz: int,
     threads: int,
-    warmup: int,
-    min_runs: int,
-    min_seconds: float,
-    max_runs: int | None = None,
+    plan: TimingPlan,
     e2e_images: int = 20,
 ) -> dict[str, Any]:
-    """Latency record for one (target, threads): network-only and end-to-end statistics.
-
-    Network-only: the runtime's call on one preprocessed tensor. End-to-end: letterbox +
-    inference + NMS on real validation images in turn. Both after ``warmup`` calls.
-    """
-    import cv2
-    import torch
-
-    torch.set_num_threads(threads)
-    cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
+    """Latency record for one (target, threads): network-only and end-to-end statistics, each
+    p50 with its interval, the cores pinned to and the warm-up it took."""
+    cpus = set_threads(threads)
     images = load_images(images_dir, e2e_images)
     x = preprocess(images[0], imgsz)
     runner = make_runner(target, model_path, threads)
-    net = time_calls(lambda: runner.run(x), warmup, min_runs, min_seconds, max_runs)
-    e2e = time_calls(end_to_end(runner, images, imgsz), warmup, min_runs, min_seconds, max_runs)
+    net = {"net": lambda: runner.run(x)}
+    warm = warm_up(net, plan)
+    rounds = interleaved(net, plan)["net"]
+    e2e = {"e2e": end_to_end(runner, images, imgsz)}
+    warm_up(e2e, plan)  # the runner is warm; NMS and letterboxing are not yet
+    e2e_rounds = interleaved(e2e, plan)["e2e"]
     return {
         "status": "ok",
         "format": TARGETS[target].format,
         "threads": int(threads),
+        "cpus": ",".join(map(str, cpus)),
         "imgsz": int(imgsz),
         "runtime": runner.runtime,
         "runtime_version": runner.runtime_version,
         "precision": runner.precision,
-        "warmup": int(warmup),
-        **timing_stats(net),
-        **{f"e2e_{k}": v for k, v in timing_stats(e2e).items()},
+        "block": plan.block,
+        **warm,
+        **summarize(rounds),
+        **{f"e2e_{k}": v for k, v in summarize(e2e_rounds).items()},
     }
 
 
@@ -104,10 +114,7 @@ def latency_job(
             val_images_dir(data_yaml),
             imgsz,
             threads,
-            warmup=int(timing.get("warmup", 10)),
-            min_runs=int(timing.get("min_runs", 100)),
-            min_seconds=float(timing.get("min_seconds", 10.0)),
-            max_runs=timing.get("max_runs"),
+            TimingPlan.from_config(timing),
             e2e_images=int(timing.get("e2e_images", 20)),
         )
         record = {"variant": variant, "target": target, **record}

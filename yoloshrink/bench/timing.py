@@ -1,14 +1,25 @@
-"""Timing: calls timed on a clock, their statistics, and the thread settings of a timing process.
+"""How calls are timed: pinned to the cores timed on, warmed up until steady, then measured in
+interleaved rounds of short blocks.
 
-Imports nothing heavy when loaded (numpy only inside :func:`timing_stats`), so a timing job can
-set its thread variables (:func:`limit_thread_env`) before numpy or any runtime is imported.
+Every timing (one model's latency, or a variant and its baseline side by side) is a set of named
+calls. After a warm-up that alternates blocks of each until their block medians settle, the
+calls are measured in rounds: each round runs one block of ``block`` calls of each, in the
+given order on even rounds and reversed on odd ones, so that anything the machine does over
+time (a clock change, another process, thermal drift) falls on all of them alike and a linear
+drift cancels over each pair of rounds. The per-call times are kept per round, outliers
+included; :mod:`yoloshrink.bench.stats` turns them into percentiles and intervals.
+
+Imports nothing heavy when loaded, so a timing job can set its thread variables
+(:func:`limit_thread_env`) before numpy or any runtime is imported.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 #: Thread-count variables of the OpenMP/BLAS libraries under the runtimes. Snakemake sets them to
@@ -28,52 +39,89 @@ def limit_thread_env(threads: int) -> None:
     os.environ.update({name: str(int(threads)) for name in THREAD_ENV})
 
 
-def timing_stats(samples_ms: list[float] | Any) -> dict[str, float]:
-    """n, mean, sd (sample), min, max, p50, p90, p99 of latency samples in milliseconds.
+#: Warm-up ends when each call's last two block medians differ by at most this fraction.
+SETTLE_TOLERANCE = 0.05
 
-    Percentiles use linear interpolation (numpy's default). Raises ValueError on no samples.
+Clock = Callable[[], int]  # nanoseconds
+
+
+@dataclass(frozen=True)
+class TimingPlan:
+    """How long to warm up and to measure (the config's ``benchmark`` timing keys).
+
+    ``warmup``/``warmup_max``: warm-up calls per call name, at least and at most; ``block``:
+    calls per block; a measurement runs at least ``min_rounds`` rounds, ``min_runs`` calls of
+    each name and ``min_seconds`` in all, and stops at ``max_runs`` calls of each.
     """
-    import numpy as np
 
-    a = np.asarray(samples_ms, dtype=float)
-    if a.size == 0:
-        raise ValueError("no timing samples")
-    return {
-        "n": int(a.size),
-        "mean_ms": float(a.mean()),
-        "sd_ms": float(a.std(ddof=1)) if a.size > 1 else 0.0,
-        "min_ms": float(a.min()),
-        "max_ms": float(a.max()),
-        "p50_ms": float(np.percentile(a, 50)),
-        "p90_ms": float(np.percentile(a, 90)),
-        "p99_ms": float(np.percentile(a, 99)),
-    }
+    warmup: int = 10
+    warmup_max: int = 200
+    block: int = 5
+    min_rounds: int = 10
+    min_runs: int = 100
+    min_seconds: float = 10.0
+    max_runs: int | None = 10_000
+
+    @classmethod
+    def from_config(cls, timing: dict[str, Any]) -> TimingPlan:
+        """The plan of the given keys (others keep their defaults)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in timing.items() if k in known})
 
 
-def time_calls(
-    fn: Callable[[], Any],
-    warmup: int,
-    min_runs: int,
-    min_seconds: float,
-    max_runs: int | None = None,
-    clock: Callable[[], int] = time.perf_counter_ns,
-) -> list[float]:
-    """Call ``fn`` ``warmup`` times, then time calls until ``min_runs`` and ``min_seconds``.
+def pin_cores(threads: int) -> list[int]:
+    """Pin this process (and the threads it starts later) to ``threads`` of the cores it may use,
+    the lowest-numbered; return them. Call before a runtime creates its thread pool."""
+    available = sorted(os.sched_getaffinity(0))
+    cpus = available[: max(1, min(int(threads), len(available)))]
+    os.sched_setaffinity(0, cpus)
+    return cpus
 
-    Stops early at ``max_runs`` if given. Returns the per-call times in milliseconds.
-    """
-    for _ in range(warmup):
-        fn()
-    samples: list[float] = []
-    start = clock()
-    while True:
+
+def _block(fn: Callable[[], Any], n: int, clock: Clock) -> list[float]:
+    """``n`` timed calls of ``fn``: their durations in milliseconds."""
+    out = []
+    for _ in range(n):
         t0 = clock()
         fn()
-        t1 = clock()
-        samples.append((t1 - t0) / 1e6)
-        elapsed = (t1 - start) / 1e9
-        if max_runs is not None and len(samples) >= max_runs:
-            break
-        if len(samples) >= min_runs and elapsed >= min_seconds:
-            break
-    return samples
+        out.append((clock() - t0) / 1e6)
+    return out
+
+
+def warm_up(
+    calls: dict[str, Callable[[], Any]], plan: TimingPlan, clock: Clock = time.perf_counter_ns
+) -> dict[str, Any]:
+    """Alternate blocks of each call until every call's last two block medians agree within
+    :data:`SETTLE_TOLERANCE` and each ran ``plan.warmup`` calls, or each ran ``plan.warmup_max``.
+
+    Returns ``warmup_calls`` (calls per name) and ``warmup_settled`` (False when the cap ended it).
+    """
+    medians: dict[str, list[float]] = {name: [] for name in calls}
+    done = 0
+    while True:
+        for name, fn in calls.items():
+            medians[name].append(statistics.median(_block(fn, plan.block, clock)))
+        done += plan.block
+        settled = all(len(m) >= 2 and abs(m[-1] - m[-2]) <= SETTLE_TOLERANCE * m[-2] for m in medians.values())
+        if (settled and done >= plan.warmup) or done >= plan.warmup_max:
+            return {"warmup_calls": done, "warmup_settled": settled}
+
+
+def interleaved(
+    calls: dict[str, Callable[[], Any]], plan: TimingPlan, clock: Clock = time.perf_counter_ns
+) -> dict[str, list[list[float]]]:
+    """Time ``calls`` in interleaved rounds (see the module docstring); return, per name, its
+    rounds, each a list of per-call times in milliseconds."""
+    names = list(calls)
+    rounds: dict[str, list[list[float]]] = {name: [] for name in names}
+    start = clock()
+    n_rounds = 0
+    while True:
+        for name in names if n_rounds % 2 == 0 else names[::-1]:
+            rounds[name].append(_block(calls[name], plan.block, clock))
+        n_rounds += 1
+        runs = n_rounds * plan.block
+        if plan.max_runs is not None and runs >= plan.max_runs:
+            return rounds
+        if n_rounds >= plan.min_rounds and runs >= plan.min_runs and (clock() - start) / 1e9 >= plan.min_seconds:
+            return rounds

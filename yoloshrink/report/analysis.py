@@ -82,14 +82,30 @@ def non_dominated_table(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def speedup_of(row: pd.Series) -> dict[str, Any]:
+    """A row's speed-up over the baseline: ``speedup``, its interval ``lo``/``hi`` and ``verdict``
+    ("faster", "slower", "no measurable difference"); the interval and verdict are None in a
+    table without them (one made before speed-ups were timed side by side)."""
+    lo, hi = row.get("speedup_ci_low", math.nan), row.get("speedup_ci_high", math.nan)
+    known_ci = lo == lo and hi == hi
+    return {
+        "speedup": float(row["speedup"]),
+        "lo": float(lo) if known_ci else None,
+        "hi": float(hi) if known_ci else None,
+        "verdict": row.get("speedup_verdict") if known_ci else None,
+    }
+
+
 def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[dict[str, Any]]:
     """Each variant against the first (the baseline), from the table.
 
     Per non-baseline variant: ``variant``, ``base``, ``missing`` (no size summary on one side:
     nothing else), ``param_ratio`` and ``flops_ratio`` (baseline / variant), ``rows`` (whether
-    any benchmark row completed), ``onnx`` ({"speedup", "threads"} of ONNX Runtime at the fewest
-    threads, when it ran), ``speedups`` (every completed row's baseline p50 / p50) and ``map``
-    ({"variant", "base", "delta"}: PyTorch mAP50-95 of both, when both ran).
+    any benchmark row completed), ``onnx`` (:func:`speedup_of` ONNX Runtime's row at the fewest
+    threads, with its ``threads``; None when it did not run), ``speedups`` (the speed-ups of the
+    rows whose interval excludes 1, or of every row in a table without intervals),
+    ``unmeasurable`` (how many of the ``measured`` rows show no measurable difference) and
+    ``map`` ({"variant", "base", "delta"}: PyTorch mAP50-95 of both, when both ran).
     """
     if len(variants) < 2:
         return []
@@ -109,8 +125,11 @@ def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
         item["onnx"] = None
         for (target, t), r in sub.set_index(["target", "threads"]).iterrows():
             if target == "onnx" and t == sub["threads"].min() and r["speedup"] == r["speedup"]:
-                item["onnx"] = {"speedup": float(r["speedup"]), "threads": int(t)}
-        item["speedups"] = [float(x) for x in sub["speedup"].dropna()]
+                item["onnx"] = {**speedup_of(r), "threads": int(t)}
+        measured = [speedup_of(r) for _, r in sub.iterrows() if r["speedup"] == r["speedup"]]
+        item["measured"] = len(measured)
+        item["speedups"] = [m["speedup"] for m in measured if m["verdict"] != "no measurable difference"]
+        item["unmeasurable"] = sum(m["verdict"] == "no measurable difference" for m in measured)
         item["map"] = None
         if v in pt and base in pt:
             item["map"] = {"variant": float(pt[v]), "base": float(pt[base]), "delta": float(pt[v] - pt[base])}
@@ -118,13 +137,20 @@ def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
     return out
 
 
+def straddles(row: pd.Series | dict[str, Any], budget: float) -> bool:
+    """Whether a row's p50 interval reaches across ``budget`` (its p50 alone decides whether it fits)."""
+    lo, hi = row.get("p50_ci_low_ms", math.nan), row.get("p50_ci_high_ms", math.nan)
+    return lo == lo and hi == hi and lo <= budget < hi
+
+
 def budget_per_target(df: pd.DataFrame, budgets_ms: list[float], stats: pd.DataFrame | None = None) -> pd.DataFrame:
     """For each budget, thread count and target: the most accurate variant within the budget.
 
     One row per (budget_ms, threads, target) with the target's runtime and precision, the chosen
     ``variant`` (None when nothing fits), its ``map50_95`` (that row's, through the target's own
-    model) and ``sd`` (the variant's seed sd of mAP50-95 when it has several seeds, else NaN).
-    Failed rows are skipped; ties go to the faster row.
+    model), ``sd`` (the variant's seed sd of mAP50-95 when it has several seeds, else NaN), the
+    chosen row's ``p50_ms`` and interval, and ``straddles`` (:func:`straddles`). A budget is met
+    when the p50 is under it. Failed rows are skipped; ties go to the faster row.
     """
     ok = ok_rows(df).dropna(subset=["p50_ms", "map50_95"])
     rows = []
@@ -137,12 +163,15 @@ def budget_per_target(df: pd.DataFrame, budgets_ms: list[float], stats: pd.DataF
                 row = {"budget_ms": budget, "threads": int(t), "target": target, "runtime": runtime}
                 row["precision"] = precision
                 if fit.empty:
-                    rows.append({**row, "variant": None, "map50_95": math.nan, "sd": math.nan})
+                    rows.append({**row, "variant": None, "map50_95": math.nan, "sd": math.nan, "straddles": False})
                     continue
                 best = fit.sort_values(["map50_95", "p50_ms"], ascending=[False, True]).iloc[0]
                 sd = seed_sd(stats, best["variant"])
                 rows.append({**row, "variant": best["variant"], "map50_95": best["map50_95"], "sd": sd})
+                rows[-1].update(p50_ms=best["p50_ms"], straddles=straddles(best, budget))
+                rows[-1].update(p50_ci_low_ms=best.get("p50_ci_low_ms"), p50_ci_high_ms=best.get("p50_ci_high_ms"))
     columns = ["budget_ms", "threads", "target", "runtime", "precision", "variant", "map50_95", "sd"]
+    columns += ["p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "straddles"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -171,8 +200,9 @@ def budget_overall(
 
     Uses the network-only p50 and each row's own mAP50-95 (through that target's model). Each
     item: ``budget``, ``threads`` and one of ``best`` (the row: variant, target, map50_95,
-    p50_ms, p90_ms, and ``sd`` its variant's seed sd) or ``fastest`` (when nothing fits: the
-    fastest row's variant, target and p50_ms); the other is None.
+    p50_ms, p90_ms, ``sd`` its variant's seed sd, ``ci`` its p50 interval and ``straddles``) or
+    ``fastest`` (when nothing fits: the fastest row's variant, target, p50_ms and ``straddles``);
+    the other is None. A budget is met when the p50 is under it.
     """
     ok = ok_rows(df).dropna(subset=["p50_ms", "map50_95"])
     out = []
@@ -184,10 +214,13 @@ def budget_overall(
             if fit.empty:
                 fastest = sub.loc[sub["p50_ms"].idxmin()]
                 item["fastest"] = {k: fastest[k] for k in ("variant", "target", "p50_ms")}
+                item["fastest"]["straddles"] = straddles(fastest, budget)
             else:
                 best = fit.sort_values(["map50_95", "p50_ms"], ascending=[False, True]).iloc[0]
                 item["best"] = {k: best[k] for k in ("variant", "target", "map50_95", "p50_ms", "p90_ms")}
                 item["best"]["sd"] = seed_sd(stats, best["variant"])
+                item["best"]["straddles"] = straddles(best, budget)
+                item["best"]["ci"] = (best.get("p50_ci_low_ms", math.nan), best.get("p50_ci_high_ms", math.nan))
             out.append(item)
     return out
 

@@ -183,7 +183,8 @@ def plot_accuracy_vs_latency(
 
 
 def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path) -> None:
-    """p50 per target grouped by variant with p90 whiskers; speed-up over the baseline vs FLOP ratio."""
+    """p50 per target grouped by variant with p90 whiskers; speed-up over the baseline (timed side
+    by side, with its 95 % interval; a hollow marker: no measurable difference) vs FLOP ratio."""
     ok = df[df["status"] == "ok"]
     threads = sorted(df["threads"].dropna().unique())
     variants = [v for v in colors if v in set(df["variant"])]
@@ -210,15 +211,30 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
     base = variants[0] if variants else None
     for i, v in enumerate(variants[1:], start=1):
         for k, t in enumerate(threads):
-            sub = ok[(ok["variant"] == v) & (ok["threads"] == t)].set_index("target")["speedup"]
+            sub = ok[(ok["variant"] == v) & (ok["threads"] == t)].set_index("target")
+            xs = [targets.index(tg) + 0.08 * k for tg in sub.index]
             ax.plot(
-                [targets.index(tg) for tg in sub.index],
-                sub.values,
+                xs,
+                sub["speedup"].values,
                 marker="o",
                 color=colors[v],
                 ls=["-", "--", ":", "-."][k % 4],
                 label=f"{v}, {int(t)} thread(s)",
             )
+            if {"speedup_ci_low", "speedup_ci_high"} <= set(sub.columns):
+                # the 95 % interval of each speed-up; hollow: it includes 1 (no measurable difference)
+                lo = (sub["speedup"] - sub["speedup_ci_low"]).clip(lower=0)
+                hi = (sub["speedup_ci_high"] - sub["speedup"]).clip(lower=0)
+                ax.errorbar(xs, sub["speedup"], yerr=[lo, hi], fmt="none", ecolor=colors[v], capsize=3, lw=1)
+                same = sub["speedup_verdict"].eq("no measurable difference").to_numpy()
+                ax.scatter(
+                    [x for x, m in zip(xs, same, strict=True) if m],
+                    sub["speedup"][same],
+                    s=60,
+                    facecolor="white",
+                    edgecolor=colors[v],
+                    zorder=3,
+                )
         if base in summaries and v in summaries:
             ratio = gflops_of(df, summaries, base) / gflops_of(df, summaries, v)
             ax.axhline(ratio, color=colors[v], lw=1, alpha=0.6)
@@ -226,7 +242,7 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
         _ = i
     ax.axhline(1, color="k", lw=0.8)
     ax.set_xticks(range(len(targets)), targets, rotation=30)
-    ax.set_ylabel(f"speed-up over {base} (p50 ratio)")
+    ax.set_ylabel(f"speed-up over {base} (p50 ratio, side by side; bars: 95 % CI)")
     ax.set_title("speed-up vs FLOP ratio")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -1,0 +1,136 @@
+"""The timing method on a fake clock and on known distributions: interleaving, warm-up, intervals."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from yoloshrink.bench import stats
+from yoloshrink.bench.timing import TimingPlan, interleaved, pin_cores, warm_up
+
+
+class FakeMachine:
+    """A clock in nanoseconds that only calls advance; every call costs its base time times a
+    slowdown that grows linearly with the time elapsed (``drift`` per second)."""
+
+    def __init__(self, drift: float = 0.0):
+        self.ns = 0
+        self.drift = drift
+
+    def clock(self) -> int:
+        return self.ns
+
+    def call(self, cost_ms: float):
+        def fn() -> None:
+            self.ns += int(cost_ms * (1 + self.drift * self.ns / 1e9) * 1e6)
+
+        return fn
+
+
+def test_interleaving_cancels_a_drift_that_biases_sequential_timing():
+    plan = TimingPlan(block=5, min_rounds=20, min_runs=100, min_seconds=0)
+    m = FakeMachine(drift=0.5)  # 50 % slower per second of machine time
+    a, b = m.call(10.0), m.call(5.0)  # the true ratio is 2
+    seq_a = interleaved({"a": a}, plan, m.clock)["a"]
+    seq_b = interleaved({"b": b}, plan, m.clock)["b"]  # timed after a, on a slower machine
+    sequential = np.median(np.concatenate(seq_a)) / np.median(np.concatenate(seq_b))
+    m = FakeMachine(drift=0.5)
+    rounds = interleaved({"a": m.call(10.0), "b": m.call(5.0)}, plan, m.clock)
+    paired = stats.speedup(rounds["a"], rounds["b"])["speedup"]
+    assert abs(sequential / 2 - 1) > 0.2, sequential  # the drift shows in the sequential ratio
+    assert abs(paired / 2 - 1) < 0.02, paired  # and cancels side by side
+
+
+def test_rounds_alternate_the_order_and_stop_at_the_plan():
+    m = FakeMachine()
+    order: list[str] = []
+    calls = {name: (lambda name=name: (order.append(name), m.call(1.0)())) for name in ("a", "b")}
+    rounds = interleaved(calls, TimingPlan(block=2, min_rounds=3, min_runs=4, min_seconds=0), m.clock)
+    assert [len(r) for r in rounds["a"]] == [2, 2, 2] and len(rounds["b"]) == 3  # min_rounds wins over min_runs
+    assert "".join(order) == "aabb" + "bbaa" + "aabb"
+    m = FakeMachine()
+    one = interleaved({"a": m.call(100.0)}, TimingPlan(block=1, min_rounds=2, min_runs=1, min_seconds=1.0), m.clock)
+    # call k ends at 0.1*k s: 1 s of timing takes exactly 10 rounds
+    assert len(one["a"]) == 10 and all(r == [pytest.approx(100.0)] for r in one["a"])
+    capped = interleaved({"a": m.call(1.0)}, TimingPlan(block=5, min_rounds=100, max_runs=7, min_seconds=0), m.clock)
+    assert len(capped["a"]) == 2  # 10 calls >= max_runs 7: stops after the round that passed it
+
+
+def test_warm_up_runs_until_the_block_medians_settle_or_the_cap():
+    m = FakeMachine()
+    costs = iter([50.0] * 5 + [20.0] * 5 + [10.0] * 1000)  # a cold start that settles at 10 ms
+
+    def cold() -> None:
+        m.ns += int(next(costs) * 1e6)
+
+    out = warm_up({"x": cold}, TimingPlan(warmup=0, warmup_max=1000, block=5), m.clock)
+    assert out == {"warmup_calls": 20, "warmup_settled": True}  # blocks 50, 20, 10, 10
+    never = iter(float(10 + 5 * (i % 2)) for i in range(1000))  # alternates: never within 5 %
+
+    def noisy() -> None:
+        m.ns += int(next(never) * 1e6)
+
+    out = warm_up({"x": noisy}, TimingPlan(warmup=0, warmup_max=30, block=1), m.clock)
+    assert out == {"warmup_calls": 30, "warmup_settled": False}
+    out = warm_up({"x": m.call(1.0)}, TimingPlan(warmup=12, warmup_max=100, block=5), m.clock)
+    assert out["warmup_calls"] == 15  # settled at once, but at least `warmup` calls
+
+
+def lognormal_rounds(rng: np.random.Generator, median: float, n_rounds: int, block: int) -> list[list[float]]:
+    return (median * np.exp(rng.normal(0, 0.15, (n_rounds, block)))).tolist()
+
+
+def test_intervals_cover_the_true_median_and_ratio_at_about_the_nominal_rate():
+    rng = np.random.default_rng(1)
+    n, ratio_hits, p50_hits = 200, 0, 0
+    for i in range(n):
+        base, var = lognormal_rounds(rng, 10.0, 20, 5), lognormal_rounds(rng, 5.0, 20, 5)
+        s = stats.speedup(base, var, reps=500, seed=i)
+        ratio_hits += s["speedup_ci_low"] <= 2.0 <= s["speedup_ci_high"]
+        one = stats.summarize(var, reps=500, seed=i)
+        p50_hits += one["p50_ci_low_ms"] <= 5.0 <= one["p50_ci_high_ms"]
+    assert 0.88 <= ratio_hits / n <= 0.995, ratio_hits / n
+    assert 0.88 <= p50_hits / n <= 0.995, p50_hits / n
+
+
+def test_verdicts_and_summary_fields():
+    rng = np.random.default_rng(0)
+    same = stats.speedup(lognormal_rounds(rng, 5.0, 20, 5), lognormal_rounds(rng, 5.0, 20, 5))
+    assert (
+        same["speedup_verdict"] == "no measurable difference" and same["speedup_ci_low"] < 1 < same["speedup_ci_high"]
+    )
+    faster = stats.speedup(lognormal_rounds(rng, 10.0, 20, 5), lognormal_rounds(rng, 5.0, 20, 5))
+    assert faster["speedup_verdict"] == "faster" and faster["speedup_ci_low"] > 1
+    assert stats.verdict(0.5, 0.9) == "slower"
+    s = stats.summarize([[1.0, 2.0], [3.0, 4.0], [100.0, 5.0]])
+    assert s["n"] == 6 and s["rounds"] == 3 and s["p50_ms"] == 3.5 and s["max_ms"] == 100.0  # outliers kept
+    assert s["p50_ci_low_ms"] <= s["p50_ms"] <= s["p50_ci_high_ms"]
+    assert s["round_cv"] == pytest.approx(np.std([1.5, 3.5, 52.5], ddof=1) / 3.5)
+    with pytest.raises(ValueError, match="paired rounds differ"):
+        stats.speedup([[1.0]], [[1.0], [2.0]])
+
+
+def test_timing_stats_known_values():
+    s = stats.timing_stats([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert s["n"] == 5 and s["p50_ms"] == 3.0 and s["min_ms"] == 1.0 and s["max_ms"] == 100.0
+    assert s["mean_ms"] == pytest.approx(22.0) and s["sd_ms"] == pytest.approx(np.std([1, 2, 3, 4, 100], ddof=1))
+    assert s["p90_ms"] == pytest.approx(4 + 0.6 * 96) and s["p99_ms"] == pytest.approx(4 + 0.96 * 96)
+    with pytest.raises(ValueError, match="no timing samples"):
+        stats.timing_stats([])
+
+
+def test_pin_cores_pins_the_lowest_cores_it_may_use():
+    before = os.sched_getaffinity(0)
+    try:
+        cpus = pin_cores(1)
+        assert cpus == [min(before)] and os.sched_getaffinity(0) == {min(before)}
+        assert pin_cores(999) == sorted(os.sched_getaffinity(0))  # never more than allowed
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def test_plan_from_config_takes_its_keys_only():
+    plan = TimingPlan.from_config({"block": 3, "min_rounds": 4, "e2e_images": 10, "parity_tolerance": 0.1})
+    assert plan.block == 3 and plan.min_rounds == 4 and plan.min_runs == TimingPlan().min_runs

@@ -1,0 +1,29 @@
+"""Speed-up of one variant over the baseline on one (target, threads), timed side by side
+(logic in yoloshrink.bench.paired)."""
+
+from pathlib import Path
+
+from yoloshrink.job import start
+
+start(snakemake)
+
+from yoloshrink.bench.timing import limit_thread_env
+
+# the job holds every core (so it runs alone); the runtimes get the thread count it times
+limit_thread_env(int(snakemake.wildcards.threads))
+
+from yoloshrink.bench.paired import speedup_job
+
+speedup_job(
+    variant=snakemake.wildcards.variant,
+    baseline=snakemake.params.baseline,
+    target=snakemake.wildcards.target,
+    model=Path(snakemake.input.model),
+    baseline_model=Path(snakemake.input.baseline),
+    data_yaml=Path(snakemake.input.data),
+    imgsz=snakemake.params.imgsz,
+    baseline_imgsz=snakemake.params.baseline_imgsz,
+    threads=int(snakemake.wildcards.threads),
+    timing=dict(snakemake.params.timing),
+    out=Path(snakemake.output[0]),
+)
