@@ -165,3 +165,18 @@ def test_check_runs_under_executor_slurm_before_any_submission(tmp_path):
     assert proc.returncode != 0
     assert "rule builtin_dataset: partition 'nope' does not exist on this cluster (partitions: cpu, gpu)" in out, out
     assert not calls.exists(), calls.read_text()
+
+
+def test_the_slurm_profile_gives_every_timing_rule_a_whole_node_of_one_type():
+    """A rule that times (threads: timing_threads) must run alone on its node on SLURM too."""
+    import re
+
+    import yaml
+
+    repo = Path(__file__).resolve().parent.parent
+    rules = "\n".join(p.read_text() for p in sorted((repo / "workflow/rules").glob("*.smk")))
+    timing = set(re.findall(r"^rule (\w+):\n(?:    .*\n|\n)*?    threads: timing_threads$", rules, re.M))
+    assert {"latency", "speedup", "machine_peak", "ultralytics_crosscheck"} <= timing, timing
+    profile = yaml.safe_load((repo / "profiles/slurm/config.yaml").read_text())["set-resources"]
+    for rule in timing:
+        assert "--exclusive" in profile[rule]["slurm_extra"] and profile[rule]["constraint"] == "?BENCH_NODE", rule

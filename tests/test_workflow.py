@@ -259,6 +259,7 @@ def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp
     assert len(df) == len(VARIANTS) * len(TARGETS)
     narrow = df[df["variant"] == "w0.125"]
     assert (narrow["status"] == "failed").all() and narrow["error"].str.contains("training failed").all()
+    assert narrow["speedup"].isna().all() and narrow["speedup_verdict"].str.startswith("not measured").all()
     wide = df[df["variant"] == "w0.25"]
     onnx = wide[wide["target"] == "onnx"]
     assert (onnx["status"] == "failed").all() and onnx["error"].str.contains("opset").all(), onnx["error"]

@@ -209,15 +209,12 @@ def speedup_fields(is_baseline: bool, record: dict[str, Any] | None) -> dict[str
     """A row's speed-up columns: 1 for the baseline itself, else its paired record's (NaN and
     the verdict "not measured: <error>" when the pair was not timed)."""
     if is_baseline:
-        return {"speedup": 1.0, "speedup_ci_low": 1.0, "speedup_ci_high": 1.0, "speedup_verdict": "baseline"}
+        ones = dict.fromkeys(("speedup", "speedup_ci_low", "speedup_ci_high"), 1.0)
+        return {**ones, "speedup_verdict": "baseline", "speedup_rounds": math.nan}
     if record is None or record["status"] != "ok":
         why = "no record" if record is None else record.get("error", "failed")
-        return {
-            "speedup": math.nan,
-            "speedup_ci_low": math.nan,
-            "speedup_ci_high": math.nan,
-            "speedup_verdict": f"not measured: {why}",
-        }
+        nan = dict.fromkeys(("speedup", "speedup_ci_low", "speedup_ci_high", "speedup_rounds"), math.nan)
+        return {**nan, "speedup_verdict": f"not measured: {why}"}
     keys = ("speedup", "speedup_ci_low", "speedup_ci_high", "speedup_verdict")
     return {**{k: record[k] for k in keys}, "speedup_rounds": record["rounds"]}
 

@@ -2,7 +2,7 @@
 # of each other variant over the baseline per (variant, target, threads) timed side by side, the
 # machine's peak and environment, then one CSV. A target is an exported format, optionally at
 # a given precision ("openvino-f32") or its INT8 export ("onnx-int8"). A timing job (latency,
-# machine_peak, ultralytics_crosscheck) holds every core Snakemake has (timing_threads), so no
+# speedup, machine_peak, ultralytics_crosscheck) holds every core Snakemake has (timing_threads), so no
 # other job runs beside it, whatever thread count it times; its runtime's own thread count
 # comes from the {threads} wildcard. On SLURM the profile gives it a whole node (--exclusive).
 

@@ -27,10 +27,16 @@ BENCH_COLUMNS = [
     "map50",
     "map50_95_delta",
     "p50_ms",
+    "p50_ci_low_ms",
+    "p50_ci_high_ms",
+    "round_cv",
     "p90_ms",
     "n_runs",
     "gflops_per_s",
     "speedup",
+    "speedup_ci_low",
+    "speedup_ci_high",
+    "speedup_verdict",
 ]
 
 
@@ -126,6 +132,7 @@ def readme_context(
     failed = df[df["status"] != "ok"]
     budget = analysis.budget_per_target(df, budgets_ms, stats)
     return {
+        "baseline": variants[0] if variants else "",
         "comparisons": analysis.comparisons(df, summaries, variants),
         "seed_spread": seed_spread(stats, variants),
         "seeds": seeds_summary(stats),
