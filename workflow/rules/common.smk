@@ -81,6 +81,7 @@ def timing_settings(*extra):
         "warmup",
         "warmup_max",
         "block",
+        "sessions",
         "min_rounds",
         "min_runs",
         "min_seconds",

@@ -19,7 +19,7 @@ import numpy as np
 from yoloshrink import layout
 from yoloshrink.bench.runners import Runner, load_images, make_runner, preprocess, resolve_model
 from yoloshrink.bench.stats import summarize
-from yoloshrink.bench.timing import TimingPlan, interleaved, pin_cores, warm_up
+from yoloshrink.bench.timing import TimingPlan, in_sessions, pin_cores
 from yoloshrink.datasets.files import val_images_dir
 from yoloshrink.targets import TARGETS
 
@@ -66,13 +66,15 @@ def measure_latency(
     cpus = set_threads(threads)
     images = load_images(images_dir, e2e_images)
     x = preprocess(images[0], imgsz)
-    runner = make_runner(target, model_path, threads)
-    net = {"net": lambda: runner.run(x)}
-    warm = warm_up(net, plan)
-    rounds = interleaved(net, plan)["net"]
-    e2e = {"e2e": end_to_end(runner, images, imgsz)}
-    warm_up(e2e, plan)  # the runner is warm; NMS and letterboxing are not yet
-    e2e_rounds = interleaved(e2e, plan)["e2e"]
+    loaded: dict[str, Runner] = {}
+
+    def load() -> dict[str, Callable[[], Any]]:
+        """A fresh runner: its network call and its whole-frame call, timed in the same rounds."""
+        runner = loaded["runner"] = make_runner(target, model_path, threads)
+        return {"net": lambda: runner.run(x), "e2e": end_to_end(runner, images, imgsz)}
+
+    timed, warm = in_sessions(load, plan)
+    runner = loaded["runner"]
     return {
         "status": "ok",
         "format": TARGETS[target].format,
@@ -84,8 +86,8 @@ def measure_latency(
         "precision": runner.precision,
         "block": plan.block,
         **warm,
-        **summarize(rounds),
-        **{f"e2e_{k}": v for k, v in summarize(e2e_rounds).items()},
+        **summarize(timed["net"]),
+        **{f"e2e_{k}": v for k, v in summarize(timed["e2e"]).items()},
     }
 
 

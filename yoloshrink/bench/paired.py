@@ -2,22 +2,24 @@
 
 Both models are loaded by the same runtime with the same settings, on the same cores, each fed
 the same validation image letterboxed to its own input size; they are warmed up together and
-timed in interleaved rounds (:mod:`yoloshrink.bench.timing`), so that whatever the machine does
-meanwhile falls on both alike. The record holds both p50s with their intervals and the
+timed in interleaved rounds, in several sessions that load both afresh
+(:mod:`yoloshrink.bench.timing`), so that whatever the machine does meanwhile falls on both
+alike. The record holds both p50s with their intervals and the
 speed-up (the baseline's p50 over the variant's) with its interval and verdict
 (:mod:`yoloshrink.bench.stats`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from yoloshrink import layout
 from yoloshrink.bench.latency import set_threads
-from yoloshrink.bench.runners import load_images, make_runner, preprocess, resolve_model
+from yoloshrink.bench.runners import Runner, load_images, make_runner, preprocess, resolve_model
 from yoloshrink.bench.stats import speedup, summarize
-from yoloshrink.bench.timing import TimingPlan, interleaved, warm_up
+from yoloshrink.bench.timing import TimingPlan, in_sessions
 from yoloshrink.datasets.files import val_images_dir
 
 
@@ -35,12 +37,17 @@ def measure_pair(
     cpus = set_threads(threads)
     (image,) = load_images(images_dir, 1)
     xb, xv = preprocess(image, baseline_imgsz), preprocess(image, variant_imgsz)
-    base = make_runner(target, baseline_model, threads)
-    var = make_runner(target, variant_model, threads)
-    calls = {"baseline": lambda: base.run(xb), "variant": lambda: var.run(xv)}
-    warm = warm_up(calls, plan)
-    rounds = interleaved(calls, plan)
-    b, v = summarize(rounds["baseline"]), summarize(rounds["variant"])
+    loaded: dict[str, Runner] = {}
+
+    def load() -> dict[str, Callable[[], Any]]:
+        """Both models afresh, in one session."""
+        base = loaded["baseline"] = make_runner(target, baseline_model, threads)
+        var = loaded["variant"] = make_runner(target, variant_model, threads)
+        return {"baseline": lambda: base.run(xb), "variant": lambda: var.run(xv)}
+
+    timed, warm = in_sessions(load, plan)
+    base, var = loaded["baseline"], loaded["variant"]
+    b, v = summarize(timed["baseline"]), summarize(timed["variant"])
     return {
         "status": "ok",
         "threads": int(threads),
@@ -53,7 +60,7 @@ def measure_pair(
         "rounds": v["rounds"],
         **{k: v[k] for k in ("n", "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv")},
         **{f"baseline_{k}": b[k] for k in ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv")},
-        **speedup(rounds["baseline"], rounds["variant"]),
+        **speedup(timed["baseline"], timed["variant"]),
     }
 
 

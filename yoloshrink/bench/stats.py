@@ -1,9 +1,14 @@
-"""Statistics of timed rounds: percentiles, and bootstrap intervals of the median and of a speed-up.
+"""Statistics of timed sessions and rounds: percentiles, and bootstrap intervals of a median and of
+a speed-up.
 
-Rounds (see :mod:`yoloshrink.bench.timing`) are the unit of resampling: a bootstrap draws rounds
-with replacement, so that what a round shares (the machine's state while it ran) stays together,
-and for a speed-up it draws the same rounds of both models, which ran side by side. Intervals
-are percentile intervals of ``REPS`` resamples from a fixed seed, so a record is reproducible.
+A timing is sessions (each loading the models afresh) of rounds (see
+:mod:`yoloshrink.bench.timing`). The bootstrap is two-level: it draws sessions with replacement,
+then rounds within each drawn session, so that what a session shares (where its buffers landed,
+how its threads were placed) and what a round shares (the machine's state while it ran) stay
+together, and the intervals see the variation between loads as well as within them. For a
+speed-up it draws the same sessions and rounds of both models, which ran side by side.
+Intervals are percentile intervals of ``REPS`` resamples from a fixed seed, so a record is
+reproducible.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ REPS = 2000  #: bootstrap resamples
 LEVEL = 0.95  #: confidence level of every interval
 SEED = 0
 
-Rounds = list[list[float]]
+Rounds = list[list[float]]  #: one session: rounds of per-call milliseconds
+Sessions = list[Rounds]
 
 
 def timing_stats(samples_ms: list[float] | np.ndarray) -> dict[str, float]:
@@ -39,19 +45,36 @@ def timing_stats(samples_ms: list[float] | np.ndarray) -> dict[str, float]:
     }
 
 
-def _resampled_medians(rounds: Rounds, index: np.ndarray) -> np.ndarray:
-    """The pooled median of the rounds ``index`` picks, one per row of ``index``."""
-    arr = np.asarray(rounds, dtype=float)  # rounds x block
-    out = np.empty(len(index))
-    for start in range(0, len(index), 250):  # bounded memory for long timings
-        chunk = arr[index[start : start + 250]]
-        out[start : start + 250] = np.median(chunk.reshape(len(chunk), -1), axis=1)
+def _padded(sessions: Sessions) -> tuple[np.ndarray, np.ndarray]:
+    """Sessions as one array (session, round, call), shorter sessions padded, and their round counts."""
+    counts = np.array([len(r) for r in sessions])
+    block = len(sessions[0][0])
+    arr = np.full((len(sessions), counts.max(), block), np.nan)
+    for i, rounds in enumerate(sessions):
+        arr[i, : len(rounds)] = np.asarray(rounds, dtype=float)
+    return arr, counts
+
+
+def _draws(counts: np.ndarray, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``reps`` two-level draws: sessions (reps x sessions) and, in each drawn session, as many
+    rounds as the longest session has (reps x sessions x rounds), each among that session's own."""
+    rng = np.random.default_rng(seed)
+    n, most = len(counts), int(counts.max())
+    sess = rng.integers(0, n, size=(reps, n))
+    rounds = (rng.random((reps, n, most)) * counts[sess][:, :, None]).astype(int)
+    return sess, rounds
+
+
+def _medians(sessions: Sessions, draws: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The pooled median of every resample ``draws`` picks."""
+    arr, _ = _padded(sessions)
+    sess, rounds = draws
+    out = np.empty(len(sess))
+    for start in range(0, len(sess), 250):  # bounded memory for long timings
+        s, r = sess[start : start + 250], rounds[start : start + 250]
+        picked = arr[s[:, :, None], r]  # reps x sessions x rounds x calls
+        out[start : start + 250] = np.median(picked.reshape(len(s), -1), axis=1)
     return out
-
-
-def _draws(n_rounds: int, reps: int = REPS, seed: int = SEED) -> np.ndarray:
-    """``reps`` bootstrap draws of ``n_rounds`` round indices."""
-    return np.random.default_rng(seed).integers(0, n_rounds, size=(reps, n_rounds))
 
 
 def _interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
@@ -60,27 +83,37 @@ def _interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def summarize(rounds: Rounds, reps: int = REPS, seed: int = SEED) -> dict[str, Any]:
+def _pooled(sessions: Sessions) -> np.ndarray:
+    return np.array([x for rounds in sessions for r in rounds for x in r], dtype=float)
+
+
+def summarize(sessions: Sessions, reps: int = REPS, seed: int = SEED) -> dict[str, Any]:
     """:func:`timing_stats` of all samples, the p50's interval (``p50_ci_low_ms``,
-    ``p50_ci_high_ms``), the number of ``rounds`` and their spread (``round_cv``: the sample sd of
-    the rounds' medians over their median; 0 with one round)."""
-    samples = [x for r in rounds for x in r]
-    medians = _resampled_medians(rounds, _draws(len(rounds), reps, seed))
-    lo, hi = _interval(medians)
-    round_medians = np.median(np.asarray(rounds, dtype=float), axis=1)
-    cv = float(round_medians.std(ddof=1) / np.median(round_medians)) if len(rounds) > 1 else 0.0
-    return {**timing_stats(samples), "p50_ci_low_ms": lo, "p50_ci_high_ms": hi, "rounds": len(rounds), "round_cv": cv}
+    ``p50_ci_high_ms``), the number of ``rounds`` in all and their spread (``round_cv``: the
+    sample sd of the rounds' medians over their median; 0 with one round)."""
+    _, counts = _padded(sessions)
+    lo, hi = _interval(_medians(sessions, _draws(counts, reps, seed)))
+    round_medians = np.array([np.median(r) for rounds in sessions for r in rounds])
+    cv = float(round_medians.std(ddof=1) / np.median(round_medians)) if len(round_medians) > 1 else 0.0
+    return {
+        **timing_stats(_pooled(sessions)),
+        "p50_ci_low_ms": lo,
+        "p50_ci_high_ms": hi,
+        "rounds": int(counts.sum()),
+        "round_cv": cv,
+    }
 
 
-def speedup(baseline: Rounds, variant: Rounds, reps: int = REPS, seed: int = SEED) -> dict[str, Any]:
-    """The baseline's p50 over the variant's (above 1: the variant is faster) from rounds timed side
-    by side, with its interval (the same rounds of both resampled together) and a ``verdict``."""
-    if len(baseline) != len(variant):
-        raise ValueError(f"paired rounds differ in number: {len(baseline)} and {len(variant)}")
-    draws = _draws(len(baseline), reps, seed)
-    ratios = _resampled_medians(baseline, draws) / _resampled_medians(variant, draws)
-    point = float(np.median(np.concatenate(baseline)) / np.median(np.concatenate(variant)))
-    lo, hi = _interval(ratios)
+def speedup(baseline: Sessions, variant: Sessions, reps: int = REPS, seed: int = SEED) -> dict[str, Any]:
+    """The baseline's p50 over the variant's (above 1: the variant is faster) from sessions timed
+    side by side, with its interval (the same sessions and rounds of both resampled together)
+    and a ``verdict``."""
+    shape = [len(r) for r in baseline]
+    if shape != [len(r) for r in variant]:
+        raise ValueError(f"paired sessions differ in rounds: {shape} and {[len(r) for r in variant]}")
+    draws = _draws(np.array(shape), reps, seed)
+    lo, hi = _interval(_medians(baseline, draws) / _medians(variant, draws))
+    point = float(np.median(_pooled(baseline)) / np.median(_pooled(variant)))
     return {"speedup": point, "speedup_ci_low": lo, "speedup_ci_high": hi, "speedup_verdict": verdict(lo, hi)}
 
 

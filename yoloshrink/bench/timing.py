@@ -6,7 +6,13 @@ calls. After a warm-up that alternates blocks of each until their block medians 
 calls are measured in rounds: each round runs one block of ``block`` calls of each, in the
 given order on even rounds and reversed on odd ones, so that anything the machine does over
 time (a clock change, another process, thermal drift) falls on all of them alike and a linear
-drift cancels over each pair of rounds. The per-call times are kept per round, outliers
+drift cancels over each pair of rounds.
+
+The measurement is split into ``sessions``: each loads the models afresh (new runtime sessions,
+new buffers, new thread pools), warms them up and times its share of the rounds. How fast a
+loaded model runs varies from one load to the next (where its buffers land, how its threads are
+placed) by several per cent, as much as between two runs of the workflow; the sessions let the
+intervals see that variation. The per-call times are kept per round and session, outliers
 included; :mod:`yoloshrink.bench.stats` turns them into percentiles and intervals.
 
 Imports nothing heavy when loaded, so a timing job can set its thread variables
@@ -19,7 +25,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 #: Thread-count variables of the OpenMP/BLAS libraries under the runtimes. Snakemake sets them to
@@ -49,9 +55,10 @@ Clock = Callable[[], int]  # nanoseconds
 class TimingPlan:
     """How long to warm up and to measure (the config's ``benchmark`` timing keys).
 
-    ``warmup``/``warmup_max``: warm-up calls per call name, at least and at most; ``block``:
-    calls per block; a measurement runs at least ``min_rounds`` rounds, ``min_runs`` calls of
-    each name and ``min_seconds`` in all, and stops at ``max_runs`` calls of each.
+    ``warmup``/``warmup_max``: warm-up calls per call name and session, at least and at most;
+    ``block``: calls per block; a measurement runs at least ``min_rounds`` rounds, ``min_runs``
+    calls of each name and ``min_seconds`` in all, and stops at ``max_runs`` calls of each;
+    ``sessions`` share them (:meth:`per_session`).
     """
 
     warmup: int = 10
@@ -61,6 +68,19 @@ class TimingPlan:
     min_runs: int = 100
     min_seconds: float = 10.0
     max_runs: int | None = 10_000
+    sessions: int = 3
+
+    def per_session(self) -> TimingPlan:
+        """The share of one session: the minimums and the cap divided among the sessions."""
+        n = self.sessions
+        return replace(
+            self,
+            min_rounds=-(-self.min_rounds // n),
+            min_runs=-(-self.min_runs // n),
+            min_seconds=self.min_seconds / n,
+            max_runs=None if self.max_runs is None else -(-self.max_runs // n),
+            sessions=1,
+        )
 
     @classmethod
     def from_config(cls, timing: dict[str, Any]) -> TimingPlan:
@@ -125,3 +145,29 @@ def interleaved(
             return rounds
         if n_rounds >= plan.min_rounds and runs >= plan.min_runs and (clock() - start) / 1e9 >= plan.min_seconds:
             return rounds
+
+
+Calls = dict[str, Callable[[], Any]]
+
+
+def in_sessions(
+    load: Callable[[], Calls], plan: TimingPlan, clock: Clock = time.perf_counter_ns
+) -> tuple[dict[str, list[list[list[float]]]], dict[str, Any]]:
+    """Time the calls ``load()`` returns in ``plan.sessions`` sessions, each loading them afresh,
+    warming them up and timing its share of the rounds (:meth:`TimingPlan.per_session`).
+
+    Returns, per name, its sessions (each a list of rounds of per-call milliseconds), and the
+    warm-up: ``sessions``, ``warmup_calls`` (in all sessions) and ``warmup_settled`` (in every one).
+    """
+    share = plan.per_session()
+    out: dict[str, list[list[list[float]]]] = {}
+    warm = {"sessions": plan.sessions, "warmup_calls": 0, "warmup_settled": True}
+    for _ in range(plan.sessions):
+        calls = load()
+        w = warm_up(calls, plan, clock)
+        warm["warmup_calls"] += w["warmup_calls"]
+        warm["warmup_settled"] &= w["warmup_settled"]
+        for name, rounds in interleaved(calls, share, clock).items():
+            out.setdefault(name, []).append(rounds)
+        del calls  # the session's models go before the next loads its own
+    return out, warm
