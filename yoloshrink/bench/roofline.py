@@ -76,9 +76,9 @@ def ops_per_cycle(flags: dict[str, bool], precision: str) -> tuple[int, str]:
 def clock_ghz(cpu: dict[str, Any]) -> tuple[float | None, bool, str]:
     """(GHz, whether it is the maximum clock, where it came from) from an environment record."""
     if cpu.get("max_mhz"):
-        return cpu["max_mhz"] / 1000, True, "cpufreq maximum (cpuinfo_max_freq)"
+        return cpu["max_mhz"] / 1000, True, "the maximum cpufreq reports"
     if cpu.get("reported_mhz"):
-        return cpu["reported_mhz"] / 1000, False, "/proc/cpuinfo 'cpu MHz' (the maximum is not exposed here)"
+        return cpu["reported_mhz"] / 1000, False, "the 'cpu MHz' /proc/cpuinfo reports; no cpufreq maximum here"
     return None, False, "no clock known"
 
 
