@@ -16,7 +16,7 @@ import pandas as pd
 
 from yoloshrink.report import analysis
 from yoloshrink.report.markdown import with_sd
-from yoloshrink.report.seeds import seed_spread, seeds_summary
+from yoloshrink.report.seeds import seed_spread
 
 
 def times(ratio: float, less: str, more: str, digits: int = 1) -> str:
@@ -84,11 +84,6 @@ def seed_spread_sentences(stats: pd.DataFrame, variants: list[str]) -> list[str]
     """Per non-baseline variant: is its mAP50-95 difference from the baseline larger than the
     seed-to-seed spread?"""
     return [sentence("seed_spread", s) for s in seed_spread(stats, variants)]
-
-
-def seeds_sentence(stats: pd.DataFrame) -> str:
-    """What the seeds present are, which seed's model is benchmarked, and what ± means in the text."""
-    return sentence("seeds", seeds_summary(stats))
 
 
 def budget_answers_per_target(
