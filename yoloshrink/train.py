@@ -310,14 +310,6 @@ def train_job(
     try:
         return train_variant(model_yaml, data_yaml, Path(info_json).parent, settings, threads, run=run, variant=variant)
     except Exception as exc:
-        import traceback
-
-        info = {
-            **identity(run, variant, settings),
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}".strip(),
-            "traceback": traceback.format_exc(limit=8),
-            "train_args": train_arguments(settings),
-        }
-        traceback.print_exc()
+        info = layout.failure(exc, **identity(run, variant, settings), train_args=train_arguments(settings))
+        print(info["traceback"])
         return layout.write_record("train_info", info_json, info)

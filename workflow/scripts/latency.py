@@ -4,12 +4,8 @@ from pathlib import Path
 
 from yoloshrink.job import start
 
-start(snakemake)
-
-from yoloshrink.bench.timing import limit_thread_env
-
 # the job holds every core (so it runs alone); the runtimes get the thread count it times
-limit_thread_env(int(snakemake.wildcards.threads))
+start(snakemake, timed_threads=int(snakemake.wildcards.threads))
 
 from yoloshrink.bench.latency import latency_job
 

@@ -1,6 +1,6 @@
 """The benchmark: each exported model timed through its own runtime and scored through ultralytics.
 
-- :mod:`~yoloshrink.bench.timing`: pinning, warm-up, interleaved rounds, a timing process's threads;
+- :mod:`~yoloshrink.bench.timing`: pinning, warm-up, sessions of interleaved rounds;
 - :mod:`~yoloshrink.bench.stats`: percentiles and bootstrap intervals of timed rounds;
 - :mod:`~yoloshrink.bench.runners`: one loader per runtime, the model a target reads, its input;
 - :mod:`~yoloshrink.bench.latency`: network-only and end-to-end latency of one target;

@@ -122,12 +122,9 @@ def theoretical_peak(cpu: dict[str, Any], threads: list[int]) -> dict[str, Any]:
     }
 
 
-def has_native_bf16() -> bool:
-    """Whether the CPU has bf16 matrix instructions (AVX512_BF16 or AMX-BF16)."""
-    from yoloshrink.environment import cpu_info
-
-    flags = cpu_info()["cpu_flags"]
-    return bool(flags["avx512_bf16"] or flags["amx_bf16"])
+def has_native_bf16(flags: dict[str, bool]) -> bool:
+    """Whether CPU ``flags`` include bf16 matrix instructions (AVX512_BF16 or AMX-BF16)."""
+    return bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
 
 
 def machine_peak(threads: list[int], size: int = 2048, repeats: int = 5) -> dict[str, Any]:
@@ -146,14 +143,15 @@ def machine_peak(threads: list[int], size: int = 2048, repeats: int = 5) -> dict
 
     from yoloshrink.environment import cpu_info
 
-    bf16 = has_native_bf16()
+    cpu = cpu_info()
+    bf16 = has_native_bf16(cpu["cpu_flags"])
     out: dict[str, Any] = {
         "method": f"best of {repeats} {size}x{size} matrix products after one warm-up: torch.matmul (fp32, bf16), "
         "ONNX Runtime MatMulInteger u8 x s8 -> s32 (int8)",
         "matrix_size": size,
         "repeats": repeats,
         "native_bf16": bf16,
-        "theoretical": theoretical_peak(cpu_info(), threads),
+        "theoretical": theoretical_peak(cpu, threads),
         "peaks": {},
     }
     flops = 2 * size**3

@@ -65,9 +65,8 @@ def _draws(counts: np.ndarray, reps: int, seed: int) -> tuple[np.ndarray, np.nda
     return sess, rounds
 
 
-def _medians(sessions: Sessions, draws: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The pooled median of every resample ``draws`` picks."""
-    arr, _ = _padded(sessions)
+def _medians(arr: np.ndarray, draws: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The pooled median of every resample ``draws`` picks from padded sessions ``arr``."""
     sess, rounds = draws
     out = np.empty(len(sess))
     for start in range(0, len(sess), 250):  # bounded memory for long timings
@@ -91,8 +90,8 @@ def summarize(sessions: Sessions, reps: int = REPS, seed: int = SEED) -> dict[st
     """:func:`timing_stats` of all samples, the p50's interval (``p50_ci_low_ms``,
     ``p50_ci_high_ms``), the number of ``rounds`` in all and their spread (``round_cv``: the
     sample sd of the rounds' medians over their median; 0 with one round)."""
-    _, counts = _padded(sessions)
-    lo, hi = _interval(_medians(sessions, _draws(counts, reps, seed)))
+    arr, counts = _padded(sessions)
+    lo, hi = _interval(_medians(arr, _draws(counts, reps, seed)))
     round_medians = np.array([np.median(r) for rounds in sessions for r in rounds])
     cv = float(round_medians.std(ddof=1) / np.median(round_medians)) if len(round_medians) > 1 else 0.0
     return {
@@ -111,8 +110,9 @@ def speedup(baseline: Sessions, variant: Sessions, reps: int = REPS, seed: int =
     shape = [len(r) for r in baseline]
     if shape != [len(r) for r in variant]:
         raise ValueError(f"paired sessions differ in rounds: {shape} and {[len(r) for r in variant]}")
-    draws = _draws(np.array(shape), reps, seed)
-    lo, hi = _interval(_medians(baseline, draws) / _medians(variant, draws))
+    (base, counts), (var, _) = _padded(baseline), _padded(variant)
+    draws = _draws(counts, reps, seed)
+    lo, hi = _interval(_medians(base, draws) / _medians(var, draws))
     point = float(np.median(_pooled(baseline)) / np.median(_pooled(variant)))
     return {"speedup": point, "speedup_ci_low": lo, "speedup_ci_high": hi, "speedup_verdict": verdict(lo, hi)}
 

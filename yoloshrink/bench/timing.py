@@ -15,8 +15,7 @@ placed) by several per cent, as much as between two runs of the workflow; the se
 intervals see that variation. The per-call times are kept per round and session, outliers
 included; :mod:`yoloshrink.bench.stats` turns them into percentiles and intervals.
 
-Imports nothing heavy when loaded, so a timing job can set its thread variables
-(:func:`limit_thread_env`) before numpy or any runtime is imported.
+Imports nothing heavy when loaded.
 """
 
 from __future__ import annotations
@@ -27,23 +26,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
-
-#: Thread-count variables of the OpenMP/BLAS libraries under the runtimes. Snakemake sets them to
-#: the job's cores; a timing job holds every core but times a given thread count.
-THREAD_ENV = (
-    "OMP_NUM_THREADS",
-    "GOTO_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
-
-
-def limit_thread_env(threads: int) -> None:
-    """Set :data:`THREAD_ENV` to ``threads`` in this process; call before importing a runtime."""
-    os.environ.update({name: str(int(threads)) for name in THREAD_ENV})
-
 
 #: Warm-up ends when each call's last two block medians differ by at most this fraction.
 SETTLE_TOLERANCE = 0.05
