@@ -72,6 +72,17 @@ def test_schema_formats_are_the_registry():
     assert export["args"]["propertyNames"]["enum"] == list(targets.EXPORTS)
 
 
+def test_schema_families_are_the_registry():
+    from yoloshrink import model
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    families = schema["properties"]["model"]["properties"]["families"]
+    assert families["items"]["enum"] == list(model.FAMILIES)
+    assert families["default"] == [model.DEFAULT_FAMILY]
+    prefixes = [f.prefix for f in model.FAMILIES.values()]
+    assert prefixes.count("") == 1 and model.FAMILIES[model.DEFAULT_FAMILY].prefix == ""  # old names stay
+
+
 def test_every_target_reads_a_registered_export_and_has_a_runtime_loader():
     from yoloshrink.bench.runners import LOADERS
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,7 @@ def test_variant_grid_names_spell_out_only_non_stock_knobs():
     assert "w0.125-d0.67-320px-p34" in grid
     knobs = grid["w0.125-d0.67-320px-p34"]
     assert knobs == {
+        "family": "yolov8",
         "width": 0.125,
         "depth": 0.67,
         "imgsz": 320,
@@ -76,6 +78,96 @@ def test_variant_grid_names_spell_out_only_non_stock_knobs():
     cfg["export"]["imgsz"] = 640  # one export size for all: the names (and trainings) do not change
     assert list(workflowcfg.variants(cfg)) == list(grid)
     assert {k["export_imgsz"] for k in workflowcfg.variants(cfg).values()} == {640}
+
+
+# ultralytics 8.4.190's DetectionModel and get_flops at nc=2, 640 px, each family's stock "n" depth
+FAMILY_SIZES = [
+    ("yolov8", 0.25, 3_011_238, 8.19),
+    ("yolov8", 0.125, 912_830, 2.83),
+    ("yolo11", 0.25, 2_590_230, 6.50),
+    ("yolo11", 0.125, 810_550, 2.43),
+    ("yolo26", 0.25, 2_504_580, 5.89),
+    ("yolo26", 0.125, 677_780, 1.74),
+]
+
+
+@pytest.mark.parametrize(("family", "width", "params", "gflops"), FAMILY_SIZES)
+def test_family_summaries_reproduce_ultralytics_figures(tmp_path, family, width, params, gflops):
+    path = tmp_path / "model.yaml"
+    depth = model.stock_depth(family)
+    model.write_variant_yaml(path, model.variant_yaml(width, depth, 1024, nc=2, family=family))
+    s = model.summarize(path, imgsz=640)
+    assert s["parameters"] == params
+    assert round(s["gflops_640"], 2) == gflops
+    assert s["end2end"] is (family == "yolo26")  # YOLO26: one-to-one head, no NMS
+    assert model.head_args(s["end2end"]) == ({"nms": False} if family == "yolo26" else {})
+
+
+def test_families_are_a_grid_axis_with_each_familys_own_stock_depth():
+    cfg = {"model": {"families": ["yolov8", "yolo11", "yolo26"], "widths": [0.25, 0.125]}, "train": {"imgsz": 192}}
+    grid = workflowcfg.variants(cfg)
+    assert list(grid) == ["w0.25", "w0.125", "yolo11-w0.25", "yolo11-w0.125", "yolo26-w0.25", "yolo26-w0.125"]
+    assert [k["depth"] for k in grid.values()] == [0.33, 0.33, 0.5, 0.5, 0.5, 0.5]
+    assert all(model.family_of(v) == k["family"] for v, k in grid.items())
+    cfg["model"]["depths"] = ["stock", 0.33]  # a number is that multiple for every family
+    with pytest.raises(workflowcfg.ConfigError, match=r"w0\.25 appears twice"):  # YOLOv8's stock is 0.33
+        workflowcfg.variants(cfg)
+    cfg["model"]["families"] = ["yolo26"]
+    names = list(workflowcfg.variants(cfg))
+    assert names == ["yolo26-w0.25", "yolo26-w0.25-d0.33", "yolo26-w0.125", "yolo26-w0.125-d0.33"]
+    with pytest.raises(workflowcfg.ConfigError, match=r"model\.families: unknown family 'yolo5'"):
+        workflowcfg.variants({"model": {"families": ["yolo5"], "widths": [0.25]}})
+
+
+def test_p3_p4_heads_work_for_every_family(tmp_path):
+    for family in model.FAMILIES:
+        path = tmp_path / f"{family}.yaml"
+        model.write_variant_yaml(
+            path, model.variant_yaml(0.125, model.stock_depth(family), 1024, 2, heads="P3-P4", family=family)
+        )
+        assert model.summarize(path, imgsz=64)["heads"] == "P3-P4"
+
+
+def test_distillation_adds_students_that_wait_for_the_teacher_and_leaves_plain_runs_alone():
+    base = {
+        "model": {"families": ["yolov8", "yolo26"], "widths": [0.25, 0.125]},
+        "train": {"imgsz": 64, "seeds": [0, 1]},
+    }
+    plain = workflowcfg.variants(base)
+    cfg = {**base, "train": {**base["train"], "distill": {"teacher": "w0.25", "weight": 2.0}}}
+    grid = workflowcfg.variants(cfg)
+    kd = ["w0.125-kd", "yolo26-w0.25-kd", "yolo26-w0.125-kd"]
+    assert list(grid) == [*plain, *kd]
+    assert grid["w0.125-kd"] == {**plain["w0.125"], "twin": "w0.125", "distill": {"teacher": "w0.25", "weight": 2.0}}
+    # plain runs' settings do not change (nothing retrains); students name the teacher's record
+    for run, r in workflowcfg.training_runs(base).items():
+        assert workflowcfg.train_settings(cfg, grid[r["variant"]], r["seed"]) == workflowcfg.train_settings(
+            base, plain[r["variant"]], r["seed"]
+        )
+        assert workflowcfg.teacher_of(cfg, run) is None
+    settings = workflowcfg.train_settings(cfg, grid["w0.125-kd"], 1)
+    assert settings["distill"] == {"teacher": "results/train/w0.25/train_info.json", "weight": 2.0}
+    assert workflowcfg.teacher_of(cfg, "yolo26-w0.125-kd-seed1") == "results/train/w0.25/train_info.json"
+    only = {**cfg, "train": {**cfg["train"], "distill": {"teacher": "yolo26-w0.25", "students": ["yolo26-w0.125"]}}}
+    assert [v for v in workflowcfg.variants(only) if v.endswith("-kd")] == ["yolo26-w0.125-kd"]
+    assert workflowcfg.variants(only)["yolo26-w0.125-kd"]["distill"]["weight"] == 6.0  # ultralytics' default dis
+
+
+@pytest.mark.parametrize(
+    ("distill", "message"),
+    [
+        ({"teacher": "w0.5"}, "train.distill.teacher: 'w0.5' is not a grid point"),
+        ({"teacher": "w0.25", "students": ["w0.1"]}, "train.distill.students: 'w0.1' is not a grid point"),
+        ({"teacher": "w0.25", "students": ["w0.25"]}, "'w0.25' is the teacher itself"),
+        ({"teacher": "w0.25", "students": ["w0.125-p34"]}, "has heads P3-P4, the teacher 'w0.25' P3-P5"),
+    ],
+)
+def test_bad_distillation_settings_name_the_key(distill, message):
+    cfg = {"model": {"widths": [0.25, 0.125], "heads": ["P3-P5", "P3-P4"]}, "train": {"imgsz": 64, "distill": distill}}
+    with pytest.raises(workflowcfg.ConfigError, match=re.escape(message)):
+        workflowcfg.variants(cfg)
+    cfg["train"]["distill"] = {"teacher": "w0.25"}  # default students: the teacher's heads only
+    assert [v for v in workflowcfg.variants(cfg) if v.endswith("-kd")] == ["w0.125-kd"]
 
 
 def test_seeds_make_runs_and_the_first_seed_keeps_the_variant_name():

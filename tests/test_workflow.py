@@ -219,6 +219,22 @@ def test_growing_the_grid_trains_only_new_points(run):
     assert counts.get("export") == 12 and counts.get("latency") == 18, counts
 
 
+def test_adding_a_family_schedules_only_its_trainings_exports_and_timings(run):
+    cfg = write_config(run, "family.yaml", lambda c: c["model"].update(families=["yolov8", "yolo26"]))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("train") == 4 and counts.get("model_yaml") == 2, counts  # yolo26-w0.25/-w0.125 x 2 seeds
+    assert counts.get("export") == 12 and counts.get("accuracy") == 18 and counts.get("latency") == 18, counts
+    assert counts.get("speedup") == 18, counts  # each new variant against the baseline, w0.25
+    assert not {"builtin_dataset", "prepare_dataset", "machine_peak"} & set(counts), counts
+
+
+def test_switching_distillation_on_trains_only_the_students(run):
+    cfg = write_config(run, "kd.yaml", lambda c: c["train"].update(distill={"teacher": "w0.25", "weight": 6.0}))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("train") == 2 and counts.get("model_yaml") == 1, counts  # w0.125-kd, two seeds
+    assert counts.get("export") == 6 and counts.get("latency") == 9 and counts.get("speedup") == 9, counts
+
+
 def test_int8_rows_are_scored_against_fp32(run):
     df = pd.read_csv(run / "results/benchmark.csv")
     int8 = df[df["precision"] == "int8"]
@@ -321,9 +337,10 @@ def test_html_report_is_self_contained(run):
 
 
 def pin_threads_fewer_formats(cfg: dict) -> None:
-    """The tiny config with 1 training thread and two formats (one calibrated): four trainings
-    (two seeds) and their exports in flight together at --cores 8, in a third of the time."""
+    """The tiny config with 1 training thread, one seed and two formats (one calibrated): both
+    trainings and then their exports in flight together at --cores 8, in a fraction of the time."""
     cfg["train"]["threads"] = 1
+    cfg["train"]["seeds"] = [0]
     cfg["export"]["formats"] = ["onnx", "openvino-int8"]
 
 

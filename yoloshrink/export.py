@@ -2,8 +2,10 @@
 
 One call, one format, one folder: ``<out_dir>/`` holds the exported artefact (a file or a
 folder, as ultralytics names it) and ``export.json`` (status, artefact name, size, seconds,
-input size and, for a failure, the error). A format that fails to export does not raise: it
-records ``status: failed`` so that the benchmark table still gets its row.
+input size, ``end2end``: whether the graph ends in an end-to-end head's own post-processing,
+from the exporter's metadata (NCNN, for one, cannot) and, for a failure, the error). A format
+that fails to export does not raise: it records ``status: failed`` so that the benchmark table
+still gets its row.
 """
 
 from __future__ import annotations
@@ -52,16 +54,23 @@ def export_model(
             raise ValueError(f"{fmt}: an INT8 export needs a calibration data.yaml")
         from ultralytics import YOLO
 
-        produced = YOLO(str(local), task="detect").export(
-            format=spec.ultralytics_format, imgsz=imgsz, device="cpu", **args
-        )
-        produced = Path(produced)
+        from yoloshrink.model import checkpoint_end2end, head_args
+
+        yolo = YOLO(str(local), task="detect")
+        # an end-to-end head is exported as it runs (one-to-one branch, no NMS) where the format
+        # can; what the exporter made of it is its own metadata's "end2end", kept in the record
+        args = {**head_args(checkpoint_end2end(yolo.model)), **args}
+        record["args"] = args
+        metadata: dict[str, Any] = {}
+        yolo.add_callback("on_export_end", lambda exporter: metadata.update(exporter.metadata or {}))
+        produced = Path(yolo.export(format=spec.ultralytics_format, imgsz=imgsz, device="cpu", **args))
         if not produced.exists():
             raise FileNotFoundError(f"ultralytics reported {produced} but it does not exist")
         record.update(
             status="ok",
             artefact=produced.name,
             size_bytes=path_size(produced),
+            end2end=bool(metadata.get("end2end", False)),
         )
     except Exception as exc:
         record = layout.failure(exc, **record)

@@ -207,7 +207,8 @@ def _upgrades(root: Path) -> list[tuple[str, Path, dict[str, Any]]]:
             fields["seed"] = int(m["seed"])
         out.append(("train_info", info, fields))
     for summary in sorted(root.glob(f"{RESULTS}/models/*/summary.json")):
-        out.append(("summary", summary, {"variant": summary.parent.name}))
+        # before model families, every variant was a YOLOv8 (no end-to-end head)
+        out.append(("summary", summary, {"variant": summary.parent.name, "family": "yolov8", "end2end": False}))
     for record in sorted(root.glob(f"{RESULTS}/export/*/*/{EXPORT_RECORD}")):
         out.append(("export", record, {"variant": record.parent.parent.name, "format": record.parent.name}))
     for acc in sorted(root.glob(f"{RESULTS}/benchmark/*/*/accuracy.json")):

@@ -19,6 +19,8 @@ from yoloshrink.targets import TARGETS
 
 COLUMNS = [
     "variant",
+    "family",
+    "distilled_from",
     "width",
     "depth",
     "heads",
@@ -30,6 +32,7 @@ COLUMNS = [
     "runtime",
     "runtime_version",
     "precision",
+    "end2end",
     "imgsz",
     "parameters",
     "gflops",
@@ -108,8 +111,10 @@ def build_table(
         if rec["status"] == "ok":
             rec["size_bytes"] = path_size(Path(p) / rec["artefact"])
         export_rec[(rec["variant"], rec["format"])] = rec
+    teachers: dict[str, str] = {}
     for p in trainings:
         info = layout.read_record("train_info", p)
+        teachers[info["variant"]] = (info.get("distill") or {}).get("teacher", "")
         if info["status"] == "ok":
             size = layout.best_weights(p).stat().st_size
             export_rec[(info["variant"], "pytorch")] = {"status": "ok", "size_bytes": size}
@@ -147,6 +152,8 @@ def build_table(
         rows.append(
             {
                 "variant": variant,
+                "family": s.get("family", "yolov8"),
+                "distilled_from": teachers.get(variant, ""),
                 "width": s["width_multiple"],
                 "depth": s["depth_multiple"],
                 "heads": s.get("heads", "P3-P5"),
@@ -158,6 +165,7 @@ def build_table(
                 "runtime": lat.get("runtime", ""),
                 "runtime_version": lat.get("runtime_version", ""),
                 "precision": lat.get("precision", ""),
+                "end2end": lat.get("end2end", pd.NA),
                 "imgsz": size,
                 "parameters": s["parameters"],
                 "gflops": round(gflops, 4),

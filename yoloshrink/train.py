@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_json, move_into, read_json
 
@@ -41,23 +43,40 @@ TRAIN_KEYS = (
 )
 
 
-def train_arguments(settings: dict[str, Any]) -> dict[str, Any]:
+def train_arguments(settings: dict[str, Any], model_cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """Select ultralytics ``train()`` arguments from a config section.
 
     Known keys are passed when present (``None`` means "ultralytics' default"); ``extra``
-    (a mapping) adds any other ultralytics argument.
+    (a mapping) adds any other ultralytics argument. A model yaml (``model_cfg``) with an
+    end-to-end head adds :func:`yoloshrink.model.head_args` (validation during training, and so
+    the choice of best.pt, runs the head as it is deployed). ``distill`` ({"teacher": a
+    train_info.json, "weight"}) becomes ultralytics' ``distill_model`` (the teacher's best.pt)
+    and ``dis``; a teacher whose training failed raises RuntimeError saying so.
     """
+    from yoloshrink.model import head_args, is_end2end
+
     args = {k: settings[k] for k in TRAIN_KEYS if settings.get(k) is not None}
+    args.update(head_args(is_end2end(model_cfg or {})))
+    distill = settings.get("distill")
+    if distill:
+        try:
+            teacher = layout.weights_of(Path(distill["teacher"]))
+        except RuntimeError as exc:
+            raise RuntimeError(f"the teacher's training failed, so there is nothing to distil from: {exc}") from exc
+        args.update(distill_model=str(Path(teacher).resolve()), dis=float(distill["weight"]))
     args.update(settings.get("extra") or {})
     return args
 
 
 def fingerprint(model_yaml: Path, data_yaml: Path, args: dict[str, Any]) -> str:
-    """Hash of everything that defines a training: model yaml, data.yaml and arguments."""
+    """Hash of everything that defines a training: model yaml, data.yaml, arguments and, for a
+    distilled student, the teacher's checkpoint (its bytes: a retrained teacher is another run)."""
     h = hashlib.sha256()
     h.update(Path(model_yaml).read_bytes())
     h.update(Path(data_yaml).read_bytes())
     h.update(json.dumps(args, sort_keys=True, default=str).encode())
+    if args.get("distill_model"):
+        h.update(Path(args["distill_model"]).read_bytes())
     return h.hexdigest()
 
 
@@ -114,9 +133,14 @@ def train_variant(
     partial_root = run_dir.parent / layout.PARTIAL
     partial = partial_root / run_dir.name
     torch.set_num_threads(threads)
-    args = train_arguments(settings)
+    args = train_arguments(settings, yaml.safe_load(Path(model_yaml).read_text()))
     info: dict[str, Any] = {**identity(run, variant, settings), "status": "ok"}
     info.update(torch_threads=threads, resumed_from_epoch=None)
+    if args.get("distill_model"):
+        info["distill"] = {
+            **distill_fields(settings),
+            "teacher_sha256": hashlib.sha256(Path(args["distill_model"]).read_bytes()).hexdigest(),
+        }
     print_ = print
     fp = fingerprint(model_yaml, data_yaml, args)
     fp_file = partial / "fingerprint.json"
@@ -288,6 +312,16 @@ def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[
     return out
 
 
+def distill_fields(settings: dict[str, Any]) -> dict[str, Any]:
+    """A distilled student's record of its teacher: the teacher's variant and run, the loss
+    weight ({} for a plain run)."""
+    distill = settings.get("distill")
+    if not distill:
+        return {}
+    teacher = layout.read_record("train_info", Path(distill["teacher"]))
+    return {"teacher": teacher["variant"], "teacher_run": teacher["run"], "weight": float(distill["weight"])}
+
+
 def identity(run: str, variant: str, settings: dict[str, Any]) -> dict[str, Any]:
     """The identity fields of a training's record: its run, variant and seed."""
     return {"run": run, "variant": variant, "seed": int(settings.get("seed") or 0)}
@@ -310,6 +344,12 @@ def train_job(
     try:
         return train_variant(model_yaml, data_yaml, Path(info_json).parent, settings, threads, run=run, variant=variant)
     except Exception as exc:
-        info = layout.failure(exc, **identity(run, variant, settings), train_args=train_arguments(settings))
+        try:
+            args = train_arguments(settings, yaml.safe_load(Path(model_yaml).read_text()))
+        except Exception:  # the arguments themselves failed (a failed teacher): keep the settings
+            args = dict(settings)
+        info = layout.failure(exc, **identity(run, variant, settings), train_args=args)
+        if settings.get("distill"):
+            info["distill"] = distill_fields(settings)
         print(info["traceback"])
         return layout.write_record("train_info", info_json, info)

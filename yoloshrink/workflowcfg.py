@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from yoloshrink import layout
+from yoloshrink import layout, model
 from yoloshrink.targets import targets_for
 
 
@@ -76,18 +76,26 @@ def canonical(value: Any) -> Any:
     return value
 
 
-#: The stock YOLOv8n knobs: a variant's name spells out only the knobs that differ from these
-#: (and an input size that differs from ``train.imgsz``), so that names stay stable, and
-#: existing trainings stay valid, when the grid grows along a new axis.
-STOCK_DEPTH = 0.33
+#: The stock knobs: a variant's name spells out only the knobs that differ from these (the
+#: family's own "n" depth, the stock heads, ``train.imgsz``), and YOLOv8's names carry no family,
+#: so that names stay stable, and existing trainings stay valid, when the grid grows a new axis.
 STOCK_HEADS = "P3-P5"
+#: A distilled student's name: its undistilled twin's, with this suffix.
+KD_SUFFIX = "-kd"
 
 
-def variant_name(width: float, depth: float = STOCK_DEPTH, imgsz: int | None = None, heads: str = STOCK_HEADS) -> str:
+def variant_name(
+    width: float,
+    depth: float | None = None,
+    imgsz: int | None = None,
+    heads: str = STOCK_HEADS,
+    family: str = model.DEFAULT_FAMILY,
+) -> str:
     """Readable, stable name of a grid point: "w0.25", "w0.125-d0.67", "w0.125-320px",
-    "w0.125-p34" (P3-P4 heads); ``imgsz=None`` means the default training size."""
-    name = f"w{width:g}"
-    if abs(depth - STOCK_DEPTH) > 1e-12:
+    "w0.125-p34" (P3-P4 heads), "yolo26-w0.125" (the family's prefix, none for YOLOv8);
+    ``depth=None`` is the family's stock depth, ``imgsz=None`` the default training size."""
+    name = f"{model.FAMILIES[family].prefix}w{width:g}"
+    if depth is not None and abs(depth - model.stock_depth(family)) > 1e-9:
         name += f"-d{depth:g}"
     if imgsz is not None:
         name += f"-{imgsz}px"
@@ -96,33 +104,91 @@ def variant_name(width: float, depth: float = STOCK_DEPTH, imgsz: int | None = N
     return name
 
 
-def variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The variant grid: name -> knobs (width, depth, imgsz, heads, max_channels, export_imgsz),
-    the product of ``model.widths`` x ``depths`` x ``imgsz`` x ``heads`` in config order.
+def grid(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The grid points: name -> knobs (family, width, depth, imgsz, heads, max_channels,
+    export_imgsz), the product of ``model.families`` x ``widths`` x ``depths`` x ``imgsz`` x
+    ``heads`` in config order.
 
-    ``imgsz`` is the training input size (``model.imgsz``, default ``[train.imgsz]``);
+    A depth of "stock" (the default) is each family's own "n" depth (:func:`model.stock_depth`:
+    0.33 for YOLOv8, 0.50 for YOLO11 and YOLO26); a number is the depth multiple given to every
+    family. ``imgsz`` is the training input size (``model.imgsz``, default ``[train.imgsz]``);
     ``export_imgsz`` is the size exported, timed and scored: ``export.imgsz`` when set, else
     the variant's own.
     """
-    model = config["model"]
+    cfg = config["model"]
     base_imgsz = int(config.get("train", {}).get("imgsz", 640))
     export_imgsz = config.get("export", {}).get("imgsz")
     out: dict[str, dict[str, Any]] = {}
-    for width in model["widths"]:
-        for depth in model.get("depths") or [STOCK_DEPTH]:
-            for imgsz in model.get("imgsz") or [base_imgsz]:
-                for heads in model.get("heads") or [STOCK_HEADS]:
-                    name = variant_name(width, depth, None if imgsz == base_imgsz else imgsz, heads)
-                    if name in out:
-                        raise ConfigError(f"model: {name} appears twice in the grid (duplicate values)")
-                    out[name] = {
-                        "width": float(width),
-                        "depth": float(depth),
-                        "imgsz": int(imgsz),
-                        "heads": str(heads),
-                        "max_channels": int(model.get("max_channels", 1024)),
-                        "export_imgsz": int(export_imgsz or imgsz),
-                    }
+    for family in cfg.get("families") or [model.DEFAULT_FAMILY]:
+        if family not in model.FAMILIES:
+            raise ConfigError(f"model.families: unknown family {family!r}; expected some of {list(model.FAMILIES)}")
+        for width in cfg["widths"]:
+            for depth in cfg.get("depths") or ["stock"]:
+                depth = model.stock_depth(family) if depth == "stock" else float(depth)
+                for imgsz in cfg.get("imgsz") or [base_imgsz]:
+                    for heads in cfg.get("heads") or [STOCK_HEADS]:
+                        size = None if imgsz == base_imgsz else imgsz
+                        name = variant_name(width, depth, size, heads, family)
+                        if name in out:
+                            raise ConfigError(f"model: {name} appears twice in the grid (duplicate values)")
+                        out[name] = {
+                            "family": family,
+                            "width": float(width),
+                            "depth": depth,
+                            "imgsz": int(imgsz),
+                            "heads": str(heads),
+                            "max_channels": int(cfg.get("max_channels", 1024)),
+                            "export_imgsz": int(export_imgsz or imgsz),
+                        }
+    return out
+
+
+def distill_pairs(config: dict[str, Any], points: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``train.distill``: student grid point -> teacher grid point ({} when distillation is off).
+
+    The students are ``train.distill.students``, default every other grid point whose detection
+    heads match the teacher's (ultralytics distils feature level by feature level). Raises
+    ConfigError naming the key for a teacher or student outside the grid, a teacher among its
+    students, or heads that differ.
+    """
+    spec = config.get("train", {}).get("distill")
+    if not spec:
+        return {}
+    teacher = spec["teacher"]
+    if teacher not in points:
+        raise ConfigError(f"train.distill.teacher: {teacher!r} is not a grid point; the grid has {', '.join(points)}")
+    heads = points[teacher]["heads"]
+    students = spec.get("students") or [v for v in points if v != teacher and points[v]["heads"] == heads]
+    for student in students:
+        if student not in points:
+            raise ConfigError(
+                f"train.distill.students: {student!r} is not a grid point; the grid has {', '.join(points)}"
+            )
+        if student == teacher:
+            raise ConfigError(f"train.distill.students: {student!r} is the teacher itself")
+        if points[student]["heads"] != heads:
+            raise ConfigError(
+                f"train.distill.students: {student!r} has heads {points[student]['heads']}, the teacher "
+                f"{teacher!r} {heads}: ultralytics distils level by level, so they must match"
+            )
+    if not students:
+        raise ConfigError(f"train.distill: no grid point besides the teacher {teacher!r} has its heads ({heads})")
+    return {s: teacher for s in students}
+
+
+def variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every variant: the grid points (:func:`grid`), then each distilled student
+    (:func:`distill_pairs`) as "<student>-kd" with its twin's knobs plus ``twin`` and
+    ``distill`` ({"teacher", "weight"}). A distilled student is its own variant: trained,
+    exported, timed and scored like any other."""
+    out = grid(config)
+    spec = config.get("train", {}).get("distill") or {}
+    for student, teacher in distill_pairs(config, out).items():
+        out[student + KD_SUFFIX] = {
+            **out[student],
+            "twin": student,
+            "distill": {"teacher": teacher, "weight": float(spec.get("weight", 6.0))},
+        }
     return out
 
 
@@ -151,10 +217,27 @@ def training_runs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def train_settings(config: dict[str, Any], variant: dict[str, Any], seed: int) -> dict[str, Any]:
     """ultralytics training settings of one run: ``train`` with the run's seed and the variant's
-    input size (``threads`` and ``seeds`` are the workflow's, not ultralytics')."""
-    out = {k: v for k, v in config["train"].items() if k not in ("threads", "seeds")}
+    input size (``threads``, ``seeds`` and ``distill`` are the workflow's, not ultralytics').
+
+    A distilled student's settings add ``distill``: its teacher's training record (the primary
+    seed's: the teacher variant's model) and the loss weight; plain runs' settings do not
+    mention distillation, so switching it on retrains none of them.
+    """
+    out = {k: v for k, v in config["train"].items() if k not in ("threads", "seeds", "distill")}
     out.update(seed=int(seed), imgsz=int(variant["imgsz"]))
+    if variant.get("distill"):
+        out["distill"] = {
+            "teacher": layout.train_info(variant["distill"]["teacher"]),
+            "weight": variant["distill"]["weight"],
+        }
     return canonical(out)
+
+
+def teacher_of(config: dict[str, Any], run: str) -> str | None:
+    """The training record a run waits for: its teacher's (the primary run of the teacher
+    variant) for a distilled student, else None."""
+    variant = variants(config)[training_runs(config)[run]["variant"]]
+    return layout.train_info(variant["distill"]["teacher"]) if variant.get("distill") else None
 
 
 def bench_threads(config: dict[str, Any], cpu_count: int | None = None) -> list[int]:

@@ -1,11 +1,14 @@
 # Stage 3: train each variant from its yaml (from scratch) with ultralytics -> best.pt, once
 # per seed: run "w0.25" is the primary seed (exported, benchmarked), "w0.25-seed1" another.
+# A distilled student ("w0.125-kd", train.distill) trains after its teacher, from its best.pt.
 
 
 rule train:
     input:
         model=lambda wildcards: layout.model_yaml(RUNS[wildcards.run]["variant"]),
         data=layout.DATA_YAML,
+        # a distilled student waits for its teacher's training (train.distill); others: nothing
+        teacher=lambda wildcards: workflowcfg.teacher_of(config, wildcards.run) or [],
     output:
         # ultralytics' run folder (weights/best.pt, results.csv, TensorBoard events, ...) is
         # complete when train_info.json appears; a failed training writes it with status

@@ -47,7 +47,13 @@ def measure_accuracy(model_path: Path, data_yaml: Path, imgsz: int, work_dir: Pa
     """mAP50-95, mAP50, precision and recall of ``model_path`` on the val split (batch 1)."""
     from ultralytics import YOLO
 
-    metrics = YOLO(str(model_path), task="detect").val(
+    from yoloshrink.model import checkpoint_end2end, head_args
+
+    yolo = YOLO(str(model_path), task="detect")
+    # a checkpoint's end-to-end head is scored as deployed (no NMS); an exported model's
+    # metadata tells the validator itself whether its graph is end to end
+    metrics = yolo.val(
+        **head_args(checkpoint_end2end(yolo.model)),
         data=str(data_yaml),
         imgsz=imgsz,
         batch=1,

@@ -2,7 +2,8 @@
 
 Network-only: the runtime's call on one preprocessed input (batch 1, fixed square size,
 float32 NCHW in [0, 1], letterboxed from a real validation image). End to end: letterbox +
-inference + NMS on real validation images in turn. Each is warmed up until steady and timed in
+inference + post-processing (NMS, or none past the confidence filter for an end-to-end head) on
+real validation images in turn. Each is warmed up until steady and timed in
 rounds (:mod:`yoloshrink.bench.timing`), on a process pinned to the cores it times; the p50
 comes with its bootstrap interval (:mod:`yoloshrink.bench.stats`). Thread counts are set
 through each runtime's own knob.
@@ -25,7 +26,10 @@ from yoloshrink.targets import TARGETS
 
 
 def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable[[], Any]:
-    """A call doing what a frame costs: letterbox + inference + NMS, cycling over ``images``."""
+    """A call doing what a frame costs: letterbox + inference + post-processing, cycling over
+    ``images``. Post-processing is what the model's output needs at ultralytics' predict
+    thresholds: NMS, or for an end-to-end head's output only the confidence filter
+    (ultralytics' ``non_max_suppression(end2end=True)``)."""
     import torch
     from ultralytics.utils.nms import non_max_suppression
 
@@ -35,7 +39,9 @@ def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable
         image = images[state["i"] % len(images)]
         state["i"] += 1
         y = runner.to_numpy(runner.run(preprocess(image, imgsz)))
-        return non_max_suppression(torch.from_numpy(np.ascontiguousarray(y)), conf_thres=0.25, iou_thres=0.7)
+        return non_max_suppression(
+            torch.from_numpy(np.ascontiguousarray(y)), conf_thres=0.25, iou_thres=0.7, end2end=runner.end2end
+        )
 
     return call
 
@@ -84,6 +90,7 @@ def measure_latency(
         "runtime": runner.runtime,
         "runtime_version": runner.runtime_version,
         "precision": runner.precision,
+        "end2end": runner.end2end,
         "block": plan.block,
         **warm,
         **summarize(timed["net"]),

@@ -1,7 +1,8 @@
 """Runtimes: load a model with its own runtime on a thread count, and the input it is timed on.
 
 A :class:`Runner` wraps one loaded model: ``run(x)`` infers one batch-1 NCHW float32 tensor
-through the runtime's native API, and says which runtime, version and precision actually ran.
+through the runtime's native API, and says which runtime, version and precision actually ran
+and whether its output is an end-to-end head's detections (no NMS left to do).
 :data:`LOADERS` has one loader per runtime named in :mod:`yoloshrink.targets`; adding a runtime
 is a registry entry and a loader here.
 """
@@ -28,6 +29,7 @@ class Runner:
     runtime_version: str
     precision: str
     to_numpy: Callable[[Any], np.ndarray]
+    end2end: bool = False  # the output is an end-to-end head's detections: no NMS to run
 
 
 def letterbox(image: np.ndarray, size: int, fill: int = 114) -> np.ndarray:
@@ -58,9 +60,16 @@ def _torch(target: Target, model_path: Path, threads: int) -> Runner:
     if target.export is None:  # the trained checkpoint
         from ultralytics import YOLO
 
-        net = YOLO(str(model_path), task="detect").model.float().fuse().eval()
+        from yoloshrink.model import checkpoint_end2end
+
+        net = YOLO(str(model_path), task="detect").model.float()
+        end2end = checkpoint_end2end(net)
+        if end2end:
+            net.end2end = True  # run the one-to-one branch, as deployed (fusing drops the other)
+        net = net.fuse().eval()
     else:
         net = torch.jit.load(str(model_path), map_location="cpu").eval()
+        end2end = False  # make_runner reads it from the export's record
 
     def run_torch(x: np.ndarray) -> Any:
         with torch.inference_mode():
@@ -69,7 +78,7 @@ def _torch(target: Target, model_path: Path, threads: int) -> Runner:
     def torch_out(y: Any) -> np.ndarray:
         return (y[0] if isinstance(y, (list, tuple)) else y).numpy()
 
-    return Runner(run_torch, "torch", torch.__version__, "f32", torch_out)
+    return Runner(run_torch, "torch", torch.__version__, "f32", torch_out, end2end)
 
 
 def _onnxruntime(target: Target, model_path: Path, threads: int) -> Runner:
@@ -138,6 +147,9 @@ def make_runner(target: str, model_path: Path, threads: int) -> Runner:
     runner = LOADERS[spec.runtime](spec, Path(model_path), threads)
     if spec.calibrated:
         runner.precision = "int8"
+    if spec.export is not None:  # whether the exporter kept an end-to-end head end to end
+        record = layout.read_record("export", Path(model_path).parent / layout.EXPORT_RECORD)
+        runner.end2end = bool(record.get("end2end", False))
     return runner
 
 
