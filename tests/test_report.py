@@ -280,7 +280,7 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
     build.build_report(tmp_path / "benchmark.csv", ["w0.25", "w0.125"], primary, summaries, out, imgsz=320)
     readme = (out / "README.md").read_text()
     assert "One completed training seed per variant" in readme and " ± " not in readme
-    assert "| w0.25 | 3011238 | 8.193 | 3 | 3 | 0.600 | 0.400 | 0.500 | 0.300 |" in readme
+    assert "| w0.25 | yolov8 |  | 3011238 | 8.193 | 3 | 3 | 0.600 | 0.400 | 0.500 | 0.300 |" in readme
 
 
 def roof_rows() -> pd.DataFrame:

@@ -310,6 +310,8 @@ def variant_table(
         m = i.get("final_metrics", {})
         row: dict[str, Any] = {
             "variant": v,
+            "family": s.get("family", "yolov8"),
+            "distilled from": (i.get("distill") or {}).get("teacher", ""),
             "parameters": s.get("parameters", math.nan),
             "GFLOPs@640": s.get("gflops_640", math.nan),
             "epochs run": i["epochs_run"],

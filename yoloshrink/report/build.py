@@ -10,7 +10,7 @@ import yaml
 
 from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_text, read_json
-from yoloshrink.report import analysis, figures, text
+from yoloshrink.report import analysis, figures, levers, text
 from yoloshrink.report.markdown import markdown_table
 from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
 
@@ -136,6 +136,7 @@ def readme_context(
         "comparisons": analysis.comparisons(df, summaries, variants),
         "seed_spread": seed_spread(stats, variants),
         "seeds": seeds_summary(stats),
+        "levers": lever_context(df, stats),
         "budget_tables": {t: markdown_table(table) for t, table in analysis.budget_tables(budget).items()},
         "budget_overall": analysis.budget_overall(df, budgets_ms, stats),
         "above_reference": analysis.above_reference(df),
@@ -149,6 +150,19 @@ def readme_context(
         "reference_table": markdown_table(analysis.reference_table(ref)) if ref else "",
         "reference_benchmark_table": markdown_table(analysis.reference_benchmark_table(ref), digits=4) if ref else "",
     }
+
+
+def lever_context(df: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per lever with at least one pair (:mod:`yoloshrink.report.levers`): its summary, the
+    runtime it was timed on and its table."""
+    out = []
+    for lever in levers.LEVERS:
+        items = levers.compare(df, stats, lever)
+        if items:
+            summary = levers.summary(items, lever)
+            runtime = levers.runtime_of(df, summary["target"])
+            out.append({"summary": summary, "runtime": runtime, "table": markdown_table(levers.lever_table(items))})
+    return out
 
 
 def dataset_context(card: Path | None, validation: Path | None, excluded: Path | None) -> dict[str, Any]:

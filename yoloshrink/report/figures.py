@@ -37,8 +37,15 @@ CURVES = [
 
 
 def variant_colors(variants: list[str]) -> dict[str, str]:
-    """One fixed colour per variant, in config order."""
-    return {v: OKABE_ITO[i % len(OKABE_ITO)] for i, v in enumerate(variants)}
+    """One fixed colour per variant, in config order: the colour-blind-safe Okabe-Ito set, or
+    matplotlib's 20-colour table for a grid larger than it (no two variants share a colour up
+    to 20)."""
+    if len(variants) <= len(OKABE_ITO):
+        return {v: OKABE_ITO[i] for i, v in enumerate(variants)}
+    from matplotlib import colors
+
+    table = [colors.to_hex(c) for c in plt.get_cmap("tab20").colors]
+    return {v: table[i % len(table)] for i, v in enumerate(variants)}
 
 
 def save(fig: Any, path: Path) -> None:

@@ -62,34 +62,31 @@ def seed_sd(stats: pd.DataFrame | None, variant: str, metric: str = "map50_95") 
     return float(stats.loc[variant, f"{metric}_sd"])
 
 
-def seed_spread(stats: pd.DataFrame, variants: list[str], metric: str = "map50_95") -> list[dict[str, Any]]:
-    """Per non-baseline variant: its mAP50-95 difference from the baseline (the first variant)
-    against the seed-to-seed spread.
+def seed_diff(stats: pd.DataFrame, variant: str, base: str, metric: str = "map50_95") -> dict[str, Any]:
+    """``variant``'s ``metric`` difference from ``base`` against the seed-to-seed spread.
 
     The difference is of the means over seeds; the spread is 2 x the standard error of the
-    difference, sqrt(sd_a²/n_a + sd_b²/n_b) (sample sds). Each item: ``variant``, ``base`` and
+    difference, sqrt(sd_a²/n_a + sd_b²/n_b) (sample sds). Returns ``variant``, ``base`` and
     ``kind``: "missing" (no completed training on one side), "unknown" (one seed on either side:
     ``diff``, means ``ma``/``mb`` and counts ``na``/``nb`` given) or "compared" (also
     ``two_se`` and ``larger``: whether |diff| exceeds it).
     """
-    if len(variants) < 2:
-        return []
-    base, out = variants[0], []
-    for v in variants[1:]:
-        item: dict[str, Any] = {"variant": v, "base": base}
-        if any(x not in stats.index or stats.loc[x, "n"] < 1 for x in (v, base)):
-            out.append({**item, "kind": "missing"})
-            continue
-        (ma, sa, na), (mb, sb, nb) = (
-            (stats.loc[x, f"{metric}_mean"], seed_sd(stats, x, metric), int(stats.loc[x, "n"])) for x in (v, base)
-        )
-        item.update(diff=ma - mb, ma=ma, mb=mb, na=na, nb=nb)
-        if sa != sa or sb != sb:
-            out.append({**item, "kind": "unknown"})
-            continue
-        se = math.sqrt(sa**2 / na + sb**2 / nb)
-        out.append({**item, "kind": "compared", "two_se": 2 * se, "larger": abs(ma - mb) > 2 * se})
-    return out
+    item: dict[str, Any] = {"variant": variant, "base": base}
+    if any(x not in stats.index or stats.loc[x, "n"] < 1 for x in (variant, base)):
+        return {**item, "kind": "missing"}
+    (ma, sa, na), (mb, sb, nb) = (
+        (stats.loc[x, f"{metric}_mean"], seed_sd(stats, x, metric), int(stats.loc[x, "n"])) for x in (variant, base)
+    )
+    item.update(diff=ma - mb, ma=ma, mb=mb, na=na, nb=nb)
+    if sa != sa or sb != sb:
+        return {**item, "kind": "unknown"}
+    se = math.sqrt(sa**2 / na + sb**2 / nb)
+    return {**item, "kind": "compared", "two_se": 2 * se, "larger": abs(ma - mb) > 2 * se}
+
+
+def seed_spread(stats: pd.DataFrame, variants: list[str], metric: str = "map50_95") -> list[dict[str, Any]]:
+    """Per non-baseline variant: :func:`seed_diff` from the baseline (the first variant)."""
+    return [seed_diff(stats, v, variants[0], metric) for v in variants[1:]]
 
 
 def seeds_summary(stats: pd.DataFrame) -> dict[str, Any]:
