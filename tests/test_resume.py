@@ -125,3 +125,35 @@ def test_killed_between_last_and_best_save_restores_best_from_last(setup, damage
     )
     assert info["status"] == "ok" and info["wrapup_finished_after_interruption"] and info["best_epoch"] == 1
     assert (run_dir / "weights" / "best.pt").stat().st_size > 100_000
+
+
+def test_a_killed_distilled_student_resumes_with_its_teacher_and_restarts_for_a_new_teacher(setup):
+    teacher_dir = setup["root"] / "train_kd" / "w0.25"
+    train.train_variant(
+        setup["model"], setup["data"], teacher_dir, {**SETTINGS, "epochs": 1}, threads=1, run="w0.25", variant="w0.25"
+    )
+    settings = {**SETTINGS, "distill": {"teacher": str(teacher_dir / layout.TRAIN_INFO), "weight": 2.0}}
+    run_dir = setup["root"] / "train_kd" / "w0.125-kd"
+    sigterm_after_first_save(setup, run_dir, settings)
+    partial = run_dir.parent / ".partial" / run_dir.name
+    assert len(layout.read_results_csv(partial / "results.csv")) == 1
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir, settings, threads=1, run="w0.125-kd", variant="w0.125-kd"
+    )
+    assert info["resumed_from_epoch"] == 2 and info["epochs_run"] == 3
+    assert info["distill"]["teacher"] == "w0.25" and info["train_args"]["dis"] == 2.0
+    import torch
+
+    student = torch.load(run_dir / "weights" / "best.pt", weights_only=False)["model"]
+    assert type(student).__name__ == "DetectionModel"  # the plain student: no teacher, no projector
+    assert not [k for k in student.state_dict() if "teacher" in k or "projector" in k]
+
+    # killed again, then the teacher is retrained: the student starts over, not resumed
+    run_dir2 = setup["root"] / "train_kd" / "w0.125-kd2"
+    sigterm_after_first_save(setup, run_dir2, settings)
+    ckpt = torch.load(teacher_dir / "weights" / "best.pt", weights_only=False)
+    torch.save({**ckpt, "date": "retrained"}, teacher_dir / "weights" / "best.pt")  # other bytes, same path
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir2, settings, threads=1, run="w0.125-kd", variant="w0.125-kd"
+    )
+    assert info["resumed_from_epoch"] is None and info["epochs_run"] == 3
