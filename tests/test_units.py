@@ -140,14 +140,15 @@ def test_distillation_adds_students_that_wait_for_the_teacher_and_leaves_plain_r
     assert list(grid) == [*plain, *kd]
     assert grid["w0.125-kd"] == {**plain["w0.125"], "twin": "w0.125", "distill": {"teacher": "w0.25", "weight": 2.0}}
     # plain runs' settings do not change (nothing retrains); students name the teacher's record
-    for run, r in workflowcfg.training_runs(base).items():
+    for r in workflowcfg.training_runs(base).values():
         assert workflowcfg.train_settings(cfg, grid[r["variant"]], r["seed"]) == workflowcfg.train_settings(
             base, plain[r["variant"]], r["seed"]
         )
-        assert workflowcfg.teacher_of(cfg, run) is None
+        assert workflowcfg.teacher_of(grid[r["variant"]]) is None
     settings = workflowcfg.train_settings(cfg, grid["w0.125-kd"], 1)
     assert settings["distill"] == {"teacher": "results/train/w0.25/train_info.json", "weight": 2.0}
-    assert workflowcfg.teacher_of(cfg, "yolo26-w0.125-kd-seed1") == "results/train/w0.25/train_info.json"
+    student = workflowcfg.training_runs(cfg)["yolo26-w0.125-kd-seed1"]["variant"]
+    assert workflowcfg.teacher_of(grid[student]) == "results/train/w0.25/train_info.json"
     only = {**cfg, "train": {**cfg["train"], "distill": {"teacher": "yolo26-w0.25", "students": ["yolo26-w0.125"]}}}
     assert [v for v in workflowcfg.variants(only) if v.endswith("-kd")] == ["yolo26-w0.125-kd"]
     assert workflowcfg.variants(only)["yolo26-w0.125-kd"]["distill"]["weight"] == 6.0  # ultralytics' default dis

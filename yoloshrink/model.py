@@ -79,6 +79,7 @@ def stock_yaml(family: str = DEFAULT_FAMILY) -> dict[str, Any]:
     return yaml.safe_load(_stock_text(family))
 
 
+@functools.cache
 def stock_depth(family: str) -> float:
     """The depth multiple of ``family``'s stock "n" scale (0.33 for YOLOv8, 0.50 for YOLO11/26)."""
     return float(stock_yaml(family)["scales"]["n"][0])

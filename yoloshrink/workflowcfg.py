@@ -225,18 +225,15 @@ def train_settings(config: dict[str, Any], variant: dict[str, Any], seed: int) -
     """
     out = {k: v for k, v in config["train"].items() if k not in ("threads", "seeds", "distill")}
     out.update(seed=int(seed), imgsz=int(variant["imgsz"]))
-    if variant.get("distill"):
-        out["distill"] = {
-            "teacher": layout.train_info(variant["distill"]["teacher"]),
-            "weight": variant["distill"]["weight"],
-        }
+    teacher = teacher_of(variant)
+    if teacher:
+        out["distill"] = {"teacher": teacher, "weight": variant["distill"]["weight"]}
     return canonical(out)
 
 
-def teacher_of(config: dict[str, Any], run: str) -> str | None:
-    """The training record a run waits for: its teacher's (the primary run of the teacher
-    variant) for a distilled student, else None."""
-    variant = variants(config)[training_runs(config)[run]["variant"]]
+def teacher_of(variant: dict[str, Any]) -> str | None:
+    """The training record a variant's runs wait for: for a distilled student (its knobs from
+    :func:`variants`), the teacher variant's primary run; else None."""
     return layout.train_info(variant["distill"]["teacher"]) if variant.get("distill") else None
 
 

@@ -8,7 +8,10 @@ rule train:
         model=lambda wildcards: layout.model_yaml(RUNS[wildcards.run]["variant"]),
         data=layout.DATA_YAML,
         # a distilled student waits for its teacher's training (train.distill); others: nothing
-        teacher=lambda wildcards: workflowcfg.teacher_of(config, wildcards.run) or [],
+        teacher=lambda wildcards: workflowcfg.teacher_of(
+            VARIANTS[RUNS[wildcards.run]["variant"]]
+        )
+        or [],
     output:
         # ultralytics' run folder (weights/best.pt, results.csv, TensorBoard events, ...) is
         # complete when train_info.json appears; a failed training writes it with status

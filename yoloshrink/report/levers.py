@@ -4,8 +4,8 @@ depth) and distillation (a student against its undistilled twin). Numbers only; 
 macros of ``templates/sentences.md.j2``.
 
 Accuracy is the seed mean of the final validation mAP50-95 (:func:`yoloshrink.report.seeds.seed_diff`:
-the difference against 2 standard errors); latency is one timing target's p50 with its 95 %
-interval (:func:`reference_timing`), the two variants' rows of the same benchmark run.
+the difference against 2 standard errors); speed is the quotient of the two variants' paired
+speed-ups over the baseline on one timing target (:func:`reference_timing`, :func:`compare`).
 """
 
 from __future__ import annotations
@@ -187,5 +187,6 @@ def summary(items: list[dict[str, Any]], lever: str) -> dict[str, Any]:
 
 def runtime_of(df: pd.DataFrame, target: str | None) -> str:
     """The runtime name of ``target``'s rows (for the sentences)."""
-    sub = ok_rows(df)[ok_rows(df)["target"] == target] if target else pd.DataFrame()
+    ok = ok_rows(df)
+    sub = ok[ok["target"] == target] if target else ok.iloc[:0]
     return field(sub.iloc[0], "runtime", str(target)) if len(sub) else str(target)
