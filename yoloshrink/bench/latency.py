@@ -1,16 +1,20 @@
-"""Latency of one model through its runtime's own API: network-only and end to end.
+"""Latency of one model through its runtime's own API: network-only and the whole frame.
 
-Network-only: the runtime's call on one preprocessed input (batch 1, fixed square size,
-float32 NCHW in [0, 1], letterboxed from a real validation image). End to end: letterbox +
-inference + post-processing (NMS, or none past the confidence filter for an end-to-end head) on
-real validation images in turn. Each is warmed up until steady and timed in
-rounds (:mod:`yoloshrink.bench.timing`), on a process pinned to the cores it times; the p50
-comes with its bootstrap interval (:mod:`yoloshrink.bench.stats`). Thread counts are set
-through each runtime's own knob.
+Network-only: the runtime's call on one prepared input (batch 1, fixed square size, letterboxed
+from a real validation image, made by the runtime's own input path,
+:mod:`yoloshrink.bench.runners`). The whole frame, on real validation images in turn: its
+three stages timed inside the same call, so that they add up to its end-to-end time call by
+call: ``pre`` (letterbox and the runtime's input path), ``infer`` (the same call as the network
+time) and ``post`` (NMS at ultralytics' predict thresholds, or for an end-to-end head only the
+confidence filter, and boxes scaled back to the image). Both are warmed up until steady and
+timed in the same interleaved rounds (:mod:`yoloshrink.bench.timing`), on a process pinned to
+the cores it times; every p50 comes with its bootstrap interval (:mod:`yoloshrink.bench.stats`).
+Thread counts are set through each runtime's own knob.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,32 +22,47 @@ from typing import Any
 import numpy as np
 
 from yoloshrink import layout
-from yoloshrink.bench.runners import Runner, load_images, make_runner, preprocess, resolve_model
+from yoloshrink.bench.runners import Runner, letterbox, load_images, make_runner, postprocess, resolve_model
 from yoloshrink.bench.stats import summarize
-from yoloshrink.bench.timing import TimingPlan, in_sessions, pin_cores
+from yoloshrink.bench.timing import Staged, TimingPlan, in_sessions, pin_cores
 from yoloshrink.datasets.files import val_images_dir
 from yoloshrink.targets import TARGETS
 
+#: The stages of a frame, in the order they run.
+STAGES = ("pre", "infer", "post")
 
-def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable[[], Any]:
-    """A call doing what a frame costs: letterbox + inference + post-processing, cycling over
-    ``images``. Post-processing is what the model's output needs at ultralytics' predict
-    thresholds: NMS, or for an end-to-end head's output only the confidence filter
-    (ultralytics' ``non_max_suppression(end2end=True)``)."""
-    import torch
-    from ultralytics.utils.nms import non_max_suppression
 
+def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable[[], Staged]:
+    """A call doing what a frame costs, cycling over ``images``: letterbox and the runner's input
+    path, inference, post-processing (:func:`yoloshrink.bench.runners.postprocess`). It returns
+    each stage's duration (:class:`yoloshrink.bench.timing.Staged`, :data:`STAGES`), read on one
+    clock, so the three add up to the frame."""
+    clock = time.perf_counter_ns
     state = {"i": 0}
 
-    def call() -> Any:
+    def call() -> Staged:
         image = images[state["i"] % len(images)]
         state["i"] += 1
-        y = runner.to_numpy(runner.run(preprocess(image, imgsz)))
-        return non_max_suppression(
-            torch.from_numpy(np.ascontiguousarray(y)), conf_thres=0.25, iou_thres=0.7, end2end=runner.end2end
-        )
+        t0 = clock()
+        x = runner.prepare(letterbox(image, imgsz))
+        t1 = clock()
+        y = runner.run(x)
+        t2 = clock()
+        postprocess(runner, y, imgsz, image.shape)
+        return Staged.of(STAGES, [t0, t1, t2, clock()])
 
     return call
+
+
+def stage_fields(timed: dict[str, Any], name: str = "e2e") -> dict[str, Any]:
+    """Each stage's p50 with its interval and its mean, and the stage with the largest mean
+    (``dominant_stage``), from the staged call ``name``'s timings."""
+    out: dict[str, Any] = {}
+    for stage in STAGES:
+        s = summarize(timed[f"{name}/{stage}"])
+        out.update({f"{stage}_{k}": s[k] for k in ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "mean_ms")})
+    out["dominant_stage"] = max(STAGES, key=lambda stage: out[f"{stage}_mean_ms"])
+    return out
 
 
 def set_threads(threads: int) -> list[int]:
@@ -71,12 +90,13 @@ def measure_latency(
     p50 with its interval, the cores pinned to and the warm-up it took."""
     cpus = set_threads(threads)
     images = load_images(images_dir, e2e_images)
-    x = preprocess(images[0], imgsz)
+    lb = letterbox(images[0], imgsz)
     loaded: dict[str, Runner] = {}
 
     def load() -> dict[str, Callable[[], Any]]:
         """A fresh runner: its network call and its whole-frame call, timed in the same rounds."""
         runner = loaded["runner"] = make_runner(target, model_path, threads)
+        x = runner.prepare(lb)
         return {"net": lambda: runner.run(x), "e2e": end_to_end(runner, images, imgsz)}
 
     timed, warm = in_sessions(load, plan)
@@ -91,10 +111,12 @@ def measure_latency(
         "runtime_version": runner.runtime_version,
         "precision": runner.precision,
         "end2end": runner.end2end,
+        "input_path": runner.input_path,
         "block": plan.block,
         **warm,
         **summarize(timed["net"]),
         **{f"e2e_{k}": v for k, v in summarize(timed["e2e"]).items()},
+        **stage_fields(timed),
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from yoloshrink import layout
 from yoloshrink.bench.latency import set_threads
-from yoloshrink.bench.runners import Runner, load_images, make_runner, preprocess, resolve_model
+from yoloshrink.bench.runners import Runner, letterbox, load_images, make_runner, resolve_model
 from yoloshrink.bench.stats import speedup, summarize
 from yoloshrink.bench.timing import TimingPlan, in_sessions
 from yoloshrink.datasets.files import val_images_dir
@@ -36,13 +36,14 @@ def measure_pair(
     """Time ``target``'s two models side by side on ``threads`` threads; return the record fields."""
     cpus = set_threads(threads)
     (image,) = load_images(images_dir, 1)
-    xb, xv = preprocess(image, baseline_imgsz), preprocess(image, variant_imgsz)
+    lb_base, lb_var = letterbox(image, baseline_imgsz), letterbox(image, variant_imgsz)
     loaded: dict[str, Runner] = {}
 
     def load() -> dict[str, Callable[[], Any]]:
         """Both models afresh, in one session."""
         base = loaded["baseline"] = make_runner(target, baseline_model, threads)
         var = loaded["variant"] = make_runner(target, variant_model, threads)
+        xb, xv = base.prepare(lb_base), var.prepare(lb_var)
         return {"baseline": lambda: base.run(xb), "variant": lambda: var.run(xv)}
 
     timed, warm = in_sessions(load, plan)

@@ -1,8 +1,18 @@
-"""Runtimes: load a model with its own runtime on a thread count, and the input it is timed on.
+"""Runtimes: load a model with its own runtime on a thread count, and the frames it is timed on.
 
-A :class:`Runner` wraps one loaded model: ``run(x)`` infers one batch-1 NCHW float32 tensor
-through the runtime's native API, and says which runtime, version and precision actually ran
-and whether its output is an end-to-end head's detections (no NMS left to do).
+A :class:`Runner` wraps one loaded model: ``prepare(lb)`` turns a letterboxed BGR uint8 image
+into the runtime's input and ``run(x)`` infers it (batch 1) through the runtime's native API;
+it says which runtime, version and precision actually ran, how its input is made
+(``input_path``) and whether its output is an end-to-end head's detections (no NMS to do).
+
+A frame is :func:`letterbox`, ``prepare``, ``run`` and :func:`postprocess` (ultralytics' NMS
+at its predict defaults, boxes scaled back to the image). ``prepare`` is the cheapest correct
+path each runtime offers (``fast=True``, the default): OpenCV's ``blobFromImage`` (one pass to
+float NCHW RGB / 255) for torch and ONNX Runtime, a uint8 NHWC BGR input converted inside the
+compiled graph by OpenVINO's ``PrePostProcessor``, NCNN's own ``Mat.from_pixels`` with its
+normalisation. ``fast=False`` is the reference path every runtime shares (:func:`to_tensor`,
+numpy); the tests check that both give the same detections.
+
 :data:`LOADERS` has one loader per runtime named in :mod:`yoloshrink.targets`; adding a runtime
 is a registry entry and a loader here.
 """
@@ -10,7 +20,7 @@ is a registry entry and a loader here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +29,22 @@ import numpy as np
 from yoloshrink import layout
 from yoloshrink.targets import TARGETS, Target
 
+#: ultralytics' predict defaults (``yolo predict``): the thresholds a deployed detector runs at.
+PREDICT_CONF, PREDICT_IOU, PREDICT_MAX_DET = 0.25, 0.7, 300
+
 
 @dataclass
 class Runner:
-    """A loaded model, ready to time: ``run(x)`` infers one NCHW float32 batch."""
+    """A loaded model, ready to time: ``run(prepare(letterbox(image)))`` infers one frame."""
 
-    run: Callable[[np.ndarray], Any]
+    run: Callable[[Any], Any]
     runtime: str
     runtime_version: str
     precision: str
     to_numpy: Callable[[Any], np.ndarray]
     end2end: bool = False  # the output is an end-to-end head's detections: no NMS to run
+    prepare: Callable[[np.ndarray], Any] = field(default=lambda lb: to_tensor(lb))
+    input_path: str = "numpy"  # how prepare makes the input (see the module docstring)
 
 
 def letterbox(image: np.ndarray, size: int, fill: int = 114) -> np.ndarray:
@@ -39,21 +54,53 @@ def letterbox(image: np.ndarray, size: int, fill: int = 114) -> np.ndarray:
     h, w = image.shape[:2]
     r = min(size / h, size / w)
     nh, nw = round(h * r), round(w * r)
-    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    out = np.full((size, size, 3), fill, dtype=np.uint8)
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nh, nw) != (h, w) else image
     top, left = (size - nh) // 2, (size - nw) // 2
-    out[top : top + nh, left : left + nw] = resized
-    return out
+    border = (top, size - nh - top, left, size - nw - left)
+    return cv2.copyMakeBorder(resized, *border, cv2.BORDER_CONSTANT, value=(fill, fill, fill))
+
+
+def to_tensor(lb: np.ndarray) -> np.ndarray:
+    """The reference input: a letterboxed BGR uint8 image -> RGB float32 NCHW in [0, 1], batch 1
+    (numpy, as ultralytics' own predictor makes it)."""
+    return np.ascontiguousarray(lb[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0)
+
+
+def blob(lb: np.ndarray) -> np.ndarray:
+    """The fast float input: :func:`to_tensor`'s result in one pass of OpenCV's ``blobFromImage``."""
+    import cv2
+
+    return cv2.dnn.blobFromImage(lb, scalefactor=1 / 255.0, swapRB=True)
 
 
 def preprocess(image: np.ndarray, size: int) -> np.ndarray:
-    """BGR uint8 image -> letterboxed RGB float32 NCHW tensor in [0, 1], batch 1."""
-    lb = letterbox(image, size)
-    x = lb[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-    return np.ascontiguousarray(x)
+    """BGR uint8 image -> letterboxed RGB float32 NCHW tensor in [0, 1], batch 1 (the reference)."""
+    return to_tensor(letterbox(image, size))
 
 
-def _torch(target: Target, model_path: Path, threads: int) -> Runner:
+def postprocess(runner: Runner, y: Any, imgsz: int, shape: tuple[int, ...]) -> Any:
+    """A frame's detections from the runner's output ``y``: ultralytics' ``non_max_suppression``
+    at its predict thresholds (for an end-to-end head only the confidence filter, ``end2end``),
+    boxes scaled from the ``imgsz`` letterbox back to the image of ``shape``. An (n, 6) tensor:
+    x1, y1, x2, y2, confidence, class."""
+    import torch
+    from ultralytics.utils.nms import non_max_suppression
+    from ultralytics.utils.ops import scale_boxes
+
+    out = torch.from_numpy(np.ascontiguousarray(runner.to_numpy(y)))
+    (det,) = non_max_suppression(
+        out, conf_thres=PREDICT_CONF, iou_thres=PREDICT_IOU, max_det=PREDICT_MAX_DET, end2end=runner.end2end
+    )
+    det[:, :4] = scale_boxes((imgsz, imgsz), det[:, :4], shape[:2])
+    return det
+
+
+def detect(runner: Runner, image: np.ndarray, imgsz: int) -> Any:
+    """One whole frame: letterbox, the runner's own input path, inference, :func:`postprocess`."""
+    return postprocess(runner, runner.run(runner.prepare(letterbox(image, imgsz))), imgsz, image.shape)
+
+
+def _torch(target: Target, model_path: Path, threads: int, fast: bool) -> Runner:
     import torch
 
     torch.set_num_threads(threads)
@@ -78,10 +125,13 @@ def _torch(target: Target, model_path: Path, threads: int) -> Runner:
     def torch_out(y: Any) -> np.ndarray:
         return (y[0] if isinstance(y, (list, tuple)) else y).numpy()
 
-    return Runner(run_torch, "torch", torch.__version__, "f32", torch_out, end2end)
+    runner = Runner(run_torch, "torch", torch.__version__, "f32", torch_out, end2end)
+    if fast:
+        runner.prepare, runner.input_path = blob, "cv2.dnn.blobFromImage"
+    return runner
 
 
-def _onnxruntime(target: Target, model_path: Path, threads: int) -> Runner:
+def _onnxruntime(target: Target, model_path: Path, threads: int, fast: bool) -> Runner:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -91,10 +141,27 @@ def _onnxruntime(target: Target, model_path: Path, threads: int) -> Runner:
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    return Runner(lambda x: sess.run(None, {name: x}), "onnxruntime", ort.__version__, "f32", lambda y: y[0])
+    runner = Runner(lambda x: sess.run(None, {name: x}), "onnxruntime", ort.__version__, "f32", lambda y: y[0])
+    if fast:
+        runner.prepare, runner.input_path = blob, "cv2.dnn.blobFromImage"
+    return runner
 
 
-def _openvino(target: Target, model_path: Path, threads: int) -> Runner:
+def uint8_input(model: Any) -> Any:
+    """An OpenVINO model taking a letterboxed BGR uint8 NHWC image: the conversion to float RGB
+    NCHW / 255 becomes part of the compiled graph (OpenVINO's ``PrePostProcessor``)."""
+    import openvino as ov
+    from openvino.preprocess import ColorFormat, PrePostProcessor
+
+    ppp = PrePostProcessor(model)
+    tensor = ppp.input().tensor()
+    tensor.set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
+    ppp.input().model().set_layout(ov.Layout("NCHW"))
+    ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB).scale(255.0)
+    return ppp.build()
+
+
+def _openvino(target: Target, model_path: Path, threads: int, fast: bool) -> Runner:
     import openvino as ov
 
     core = ov.Core()
@@ -102,14 +169,18 @@ def _openvino(target: Target, model_path: Path, threads: int) -> Runner:
     config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
     if target.precision:
         config["INFERENCE_PRECISION_HINT"] = target.precision
-    compiled = core.compile_model(core.read_model(str(xml)), "CPU", config)
+    model = core.read_model(str(xml))
+    compiled = core.compile_model(uint8_input(model) if fast else model, "CPU", config)
     request = compiled.create_infer_request()
     hint = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: f32, bf16, f16
     ran = hint.to_string() if hasattr(hint, "to_string") else str(hint)
-    return Runner(lambda x: request.infer({0: x}), "openvino", ov.get_version(), ran, lambda y: y[0])
+    runner = Runner(lambda x: request.infer({0: x}), "openvino", ov.get_version(), ran, lambda y: y[0])
+    if fast:
+        runner.prepare, runner.input_path = (lambda lb: lb[None]), "uint8 NHWC, PrePostProcessor"
+    return runner
 
 
-def _ncnn(target: Target, model_path: Path, threads: int) -> Runner:
+def _ncnn(target: Target, model_path: Path, threads: int, fast: bool) -> Runner:
     import ncnn
 
     net = ncnn.Net()
@@ -119,16 +190,30 @@ def _ncnn(target: Target, model_path: Path, threads: int) -> Runner:
     net.load_param(str(param))
     net.load_model(str(param.with_suffix(".bin")))
 
-    def run_ncnn(x: np.ndarray) -> Any:
+    def run_ncnn(x: Any) -> Any:
         with net.create_extractor() as ex:
-            ex.input("in0", ncnn.Mat(x[0]))
+            ex.input("in0", x)
             return ex.extract("out0")[1]
 
-    return Runner(run_ncnn, "ncnn", ncnn.__version__, "f32", lambda y: np.array(y)[None])
+    def from_pixels(lb: np.ndarray) -> Any:
+        """NCNN's own uint8 path: BGR pixels to an RGB float Mat, scaled by 1/255 in place."""
+        mat = ncnn.Mat.from_pixels(lb, ncnn.Mat.PixelType.PIXEL_BGR2RGB, lb.shape[1], lb.shape[0])
+        mat.substract_mean_normalize([], [1 / 255.0] * 3)
+        return mat
+
+    def from_tensor(lb: np.ndarray) -> Any:
+        """The reference: :func:`to_tensor`'s array as a Mat. ``ncnn.Mat(array)`` wraps the
+        array's memory without keeping the array alive, so the clone owns a copy."""
+        x = to_tensor(lb)[0]  # alive until the clone is made
+        return ncnn.Mat(x).clone()
+
+    runner = Runner(run_ncnn, "ncnn", ncnn.__version__, "f32", lambda y: np.array(y)[None])
+    runner.prepare, runner.input_path = (from_pixels, "ncnn.Mat.from_pixels") if fast else (from_tensor, "numpy")
+    return runner
 
 
 #: Runtime name (a :class:`yoloshrink.targets.Target`'s ``runtime``) -> its loader.
-LOADERS: dict[str, Callable[[Target, Path, int], Runner]] = {
+LOADERS: dict[str, Callable[[Target, Path, int, bool], Runner]] = {
     "torch": _torch,
     "onnxruntime": _onnxruntime,
     "openvino": _openvino,
@@ -136,15 +221,16 @@ LOADERS: dict[str, Callable[[Target, Path, int], Runner]] = {
 }
 
 
-def make_runner(target: str, model_path: Path, threads: int) -> Runner:
+def make_runner(target: str, model_path: Path, threads: int, fast: bool = True) -> Runner:
     """Load ``model_path`` for ``target`` (a name in :data:`yoloshrink.targets.TARGETS`) with its
-    runtime on ``threads`` threads, at the precision the target asks for; the returned Runner
-    says what actually ran (an INT8 export's precision is int8: quantized weights and
-    activations, the head's decode in float)."""
+    runtime on ``threads`` threads, at the precision the target asks for, its input made the
+    runtime's fast way (``fast``) or the reference way; the returned Runner says what actually
+    ran (an INT8 export's precision is int8: quantized weights and activations, the head's
+    decode in float)."""
     if target not in TARGETS:
         raise ValueError(f"no runner for target {target!r}; expected one of {list(TARGETS)}")
     spec = TARGETS[target]
-    runner = LOADERS[spec.runtime](spec, Path(model_path), threads)
+    runner = LOADERS[spec.runtime](spec, Path(model_path), threads, fast)
     if spec.calibrated:
         runner.precision = "int8"
     if spec.export is not None:  # whether the exporter kept an end-to-end head end to end

@@ -8,6 +8,11 @@ given order on even rounds and reversed on odd ones, so that anything the machin
 time (a clock change, another process, thermal drift) falls on all of them alike and a linear
 drift cancels over each pair of rounds.
 
+A call may return :class:`Staged`, the durations of its own stages (pre-processing, inference,
+post-processing of a whole frame): the call's time is then their sum, so the stages add up to
+it exactly, call by call, and each stage is kept beside it as ``<name>/<stage>`` with the same
+rounds and sessions.
+
 The measurement is split into ``sessions``: each loads the models afresh (new runtime sessions,
 new buffers, new thread pools), warms them up and times its share of the rounds. How fast a
 loaded model runs varies from one load to the next (where its buffers land, how its threads are
@@ -31,6 +36,21 @@ from typing import Any
 SETTLE_TOLERANCE = 0.05
 
 Clock = Callable[[], int]  # nanoseconds
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What a staged call returns: each stage's duration in nanoseconds, in the order they ran,
+    measured by the call itself on consecutive clock readings (so they add up to the call)."""
+
+    ns: dict[str, int]
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], stamps: list[int]) -> Staged:
+        """The stages between consecutive clock readings: ``len(stamps) == len(names) + 1``."""
+        if len(stamps) != len(names) + 1:
+            raise ValueError(f"{len(names)} stages need {len(names) + 1} clock readings, got {len(stamps)}")
+        return cls({name: stamps[i + 1] - stamps[i] for i, name in enumerate(names)})
 
 
 @dataclass(frozen=True)
@@ -80,13 +100,20 @@ def pin_cores(threads: int) -> list[int]:
     return cpus
 
 
-def _block(fn: Callable[[], Any], n: int, clock: Clock) -> list[float]:
-    """``n`` timed calls of ``fn``: their durations in milliseconds."""
+def _block(fn: Callable[[], Any], n: int, clock: Clock, stages: dict[str, list[float]] | None = None) -> list[float]:
+    """``n`` timed calls of ``fn``: their durations in milliseconds. A call returning
+    :class:`Staged` lasts the sum of its stages, each appended to ``stages[stage]`` (ms)."""
     out = []
     for _ in range(n):
         t0 = clock()
-        fn()
-        out.append((clock() - t0) / 1e6)
+        result = fn()
+        elapsed = clock() - t0
+        if isinstance(result, Staged):
+            elapsed = sum(result.ns.values())
+            if stages is not None:
+                for stage, ns in result.ns.items():
+                    stages.setdefault(stage, []).append(ns / 1e6)
+        out.append(elapsed / 1e6)
     return out
 
 
@@ -113,14 +140,18 @@ def interleaved(
     calls: dict[str, Callable[[], Any]], plan: TimingPlan, clock: Clock = time.perf_counter_ns
 ) -> dict[str, list[list[float]]]:
     """Time ``calls`` in interleaved rounds (see the module docstring); return, per name, its
-    rounds, each a list of per-call times in milliseconds."""
+    rounds, each a list of per-call times in milliseconds; a staged call's stages come as
+    ``<name>/<stage>``, round for round."""
     names = list(calls)
     rounds: dict[str, list[list[float]]] = {name: [] for name in names}
     start = clock()
     n_rounds = 0
     while True:
         for name in names if n_rounds % 2 == 0 else names[::-1]:
-            rounds[name].append(_block(calls[name], plan.block, clock))
+            stages: dict[str, list[float]] = {}
+            rounds[name].append(_block(calls[name], plan.block, clock, stages))
+            for stage, times in stages.items():
+                rounds.setdefault(f"{name}/{stage}", []).append(times)
         n_rounds += 1
         runs = n_rounds * plan.block
         if plan.max_runs is not None and runs >= plan.max_runs:
