@@ -175,8 +175,9 @@ def test_the_slurm_profile_gives_every_timing_rule_a_whole_node_of_one_type():
 
     repo = Path(__file__).resolve().parent.parent
     rules = "\n".join(p.read_text() for p in sorted((repo / "workflow/rules").glob("*.smk")))
-    timing = set(re.findall(r"^rule (\w+):\n(?:    .*\n|\n)*?    threads: timing_threads$", rules, re.M))
-    assert {"latency", "speedup", "machine_peak", "ultralytics_crosscheck"} <= timing, timing
+    pattern = r"^rule (\w+):\n(?:    .*\n|\n)*?    threads: (?:timing_threads|quantize_threads)$"
+    timing = set(re.findall(pattern, rules, re.M))
+    assert {"latency", "speedup", "machine_peak", "ultralytics_crosscheck", "quantize"} <= timing, timing
     profile = yaml.safe_load((repo / "profiles/slurm/config.yaml").read_text())["set-resources"]
     for rule in timing:
         assert "--exclusive" in profile[rule]["slurm_extra"] and profile[rule]["constraint"] == "?BENCH_NODE", rule

@@ -249,6 +249,7 @@ def test_build_report_reads_every_seed_and_writes_the_seed_aware_readme(tmp_path
         imgsz={"w0.25": 320, "w0.125": 320},
         budgets_ms=[10, 25],
         runs=RUNS,
+        budget_basis="network",  # the table has no whole-frame columns
     )
     readme = (out / "README.md").read_text()
     assert "w0.125 vs w0.25: mAP50-95 difference -0.120" in readme and "unknown (one seed)" in readme
@@ -365,3 +366,113 @@ def test_reference_cites_the_original_report_and_its_gpu_times_get_their_own_pan
     assert "CPU" in cpu.get_xlabel() and "GPU machine" in gpu.get_xlabel()
     benchmark = analysis.reference_benchmark_table(ref)
     assert "GPU-machine validator ms/image" in benchmark.columns and len(benchmark) == 10
+
+
+def frame_rows() -> pd.DataFrame:
+    """table() with whole-frame columns: each frame adds 8 ms to its network call (pre 3, post 5)."""
+    df = table().assign(precision="f32", fraction_of_peak=0.5, fraction_of_theoretical=0.25)
+    df["e2e_p50_ms"] = df["p50_ms"] + 8.0
+    df["e2e_p50_ci_low_ms"], df["e2e_p50_ci_high_ms"] = df["e2e_p50_ms"] - 0.5, df["e2e_p50_ms"] + 0.5
+    df["e2e_p90_ms"] = df["e2e_p50_ms"] * 1.1
+    df["pre_p50_ms"], df["infer_p50_ms"], df["post_p50_ms"] = 3.0, df["p50_ms"], 5.0
+    df["e2e_overhead"] = 8.0 / df["p50_ms"]
+    df["dominant_stage"] = "infer"
+    df["input_path"] = "cv2.dnn.blobFromImage"
+    return df
+
+
+def test_budgets_answer_per_frame_by_default_and_per_network_call_on_request():
+    df, st = frame_rows(), seeds.seed_stats(RUNS, INFOS)
+    # w0.25 on onnx: 20 ms per network call, 28 ms per frame; w0.125: 8 and 16 ms
+    frame = analysis.budget_overall(analysis.budget_view(df, "frame"), [25], st)
+    network = analysis.budget_overall(analysis.budget_view(df, "network"), [25], st)
+    assert frame[0]["best"]["variant"] == "w0.125" and frame[0]["best"]["p50_ms"] == 16.0
+    assert network[0]["best"]["variant"] == "w0.25" and network[0]["best"]["p50_ms"] == 20.0
+    assert words.sentence("budget_overall", frame[0], "frame").startswith("25 ms per frame, 1 thread(s): **w0.125**")
+    assert words.sentence("budget_overall", network[0], "network call").startswith("25 ms per network call")
+    assert "Budgets are per frame" in words.sentence("budget_basis", "frame")
+    assert "Budgets are per network call" in words.sentence("budget_basis", "network")
+    old = table()  # records that predate the whole frame answer no budget per frame
+    assert all(b["best"] is None for b in analysis.budget_overall(analysis.budget_view(old, "frame"), [100], st))
+    with pytest.raises(ValueError, match="budget basis 'gpu'"):
+        analysis.budget_view(df, "gpu")
+
+
+def test_the_fastest_frame_sentence_follows_its_row():
+    df = frame_rows()
+    (row,) = analysis.fastest_frames(df)
+    assert (row["variant"], row["target"], row["frame_p50_ms"]) == ("w0.125", "onnx", 16.0)
+    text = words.sentence("frame_fastest", row)
+    assert "the fastest frame is w0.125 on onnx (f32), 16.00 ms per frame (95 % CI 15.50-16.50)" in text
+    assert "pre-processing 3.00 ms, inference 8.00 ms, post-processing 5.00 ms" in text
+    assert "takes 8.00 ms, so the frame adds 100 % to it; infer has the largest mean" in text
+    assert "attains 0.50 of the measured fp32 reference roof and 0.25 of the theoretical fp32 peak" in text
+    table_ = analysis.frame_table(df)
+    assert len(table_) == 4 and set(table_["roof"]) == {"fp32"}  # the failed ncnn row is left out
+    assert analysis.frame_table(table()).empty
+
+
+def int8_record(kept_p50: float, float_p50: float, lo: float, hi: float, fastest_p50: float | None = None) -> dict:
+    def cand(name, p50, drop):
+        s = float_p50 / p50
+        return {
+            "name": name,
+            "settings": {"quant_format": "QOperator"},
+            "status": "ok",
+            "p50_ms": p50,
+            "p50_ci_low_ms": p50 - 0.1,
+            "p50_ci_high_ms": p50 + 0.1,
+            "map50_95_drop": drop,
+            "speedup_over_onnx": {"speedup": s, "speedup_ci_low": s * lo, "speedup_ci_high": s * hi},
+        }
+
+    candidates = [cand("kept", kept_p50, 0.001)]
+    if fastest_p50 is not None:
+        candidates.append(cand("quick", fastest_p50, 0.05))
+    return {
+        "variant": "w0.125",
+        "format": "onnx-int8",
+        "status": "ok",
+        "quantizer": {
+            "quantizer": "onnxruntime",
+            "choose": "auto",
+            "images": 100,
+            "chosen": "kept",
+            "reason": "the fastest of 1 within 0.01 mAP50-95 of the float model",
+            "threads": 1,
+            "tolerance": 0.01,
+            "floats": {"onnx": {"p50_ms": float_p50, "p50_ci_low_ms": float_p50 - 1, "p50_ci_high_ms": float_p50 + 1}},
+            "best_float": "onnx",
+            "float_map50_95": 0.3,
+            "candidates": candidates,
+        },
+    }
+
+
+def test_int8_sentences_say_whether_int8_paid_from_the_paired_interval():
+    from yoloshrink.report import int8
+
+    faster = int8.choice(int8_record(25.0, 50.0, 0.95, 1.05))
+    assert faster["verdict"] == "faster" and faster["speedup"] == 2.0
+    text = words.sentence("int8_choice", faster)
+    assert "kept **kept**" in text and "at 25.00 ms (95 % CI 24.90-25.10) against 50.00 ms" in text
+    assert "2.00x faster (95 % CI 1.90-2.10); INT8 pays here." in text
+    slower = int8.choice(int8_record(60.0, 50.0, 0.97, 1.03))
+    text = words.sentence("int8_choice", slower)
+    assert slower["verdict"] == "slower" and "1.20x slower" in text
+    assert "INT8 does not beat the runtime's best float precision on this CPU" in text
+    assert "The fastest candidate, kept at 60.00 ms, is slower than it too" in text
+    lossy = int8.choice(int8_record(60.0, 50.0, 0.97, 1.03, fastest_p50=40.0))
+    assert "The fastest candidate, quick at 40.00 ms, is faster but lost more than 0.01 mAP50-95" in (
+        words.sentence("int8_choice", lossy)
+    )
+    even = int8.choice(int8_record(50.0, 50.0, 0.9, 1.1))
+    assert "no measurable difference (speed-up 1.00, its 95 % CI 0.90-1.10 includes 1)" in (
+        words.sentence("int8_choice", even)
+    )
+    named = int8_record(25.0, 50.0, 0.9, 1.1)
+    named["quantizer"]["choose"] = "kept"
+    assert int8.choice(named) is None
+    table_ = int8.candidate_table(int8_record(60.0, 50.0, 0.97, 1.03, fastest_p50=40.0))
+    assert table_["candidate"].tolist() == ["kept", "quick", "onnx (float)"]
+    assert table_["kept"].tolist() == ["yes", "", ""] and table_["x over onnx"].iloc[1] == "1.25 (1.21-1.29)"

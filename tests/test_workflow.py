@@ -96,14 +96,14 @@ def test_exported_models_load_and_run(run):
 
     from yoloshrink.bench import runners
 
-    x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
+    lb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)  # a letterboxed frame
     for fmt in FORMATS:
         model = runners.resolve_model(
             fmt,
             run / ("results/train/w0.125/train_info.json" if fmt == "pytorch" else f"results/export/w0.125/{fmt}"),
         )
         runner = runners.make_runner(fmt, model, threads=1)
-        y = runner.to_numpy(runner.run(x))
+        y = runner.to_numpy(runner.run(runner.prepare(lb)))
         assert y.shape[:2] == (1, 6), (fmt, y.shape)  # 4 box coordinates + 2 classes
 
 
@@ -142,6 +142,36 @@ def test_benchmark_csv_has_every_row_with_positive_figures(run):
     assert ((df["p50_ci_low_ms"] <= df["p50_ms"]) & (df["p50_ms"] <= df["p50_ci_high_ms"])).all()
     assert (df["rounds"] >= 4).all() and (df["warmup_calls"] >= 2).all()
     assert df["cpus"].astype(str).str.fullmatch(r"\d+").all()  # 1 thread: pinned to one core
+    # the whole frame: its stages, timed inside the same call, add up to it (means are additive)
+    for col in ("pre_p50_ms", "infer_p50_ms", "post_p50_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms"):
+        assert (df[col] > 0).all(), col
+    stages = df["pre_mean_ms"] + df["infer_mean_ms"] + df["post_mean_ms"]
+    assert ((stages - df["e2e_mean_ms"]).abs() <= 1e-3 * df["e2e_mean_ms"]).all()
+    assert set(df["dominant_stage"]) <= {"pre", "infer", "post"}
+    assert (df["e2e_overhead"] == ((df["e2e_p50_ms"] - df["p50_ms"]) / df["p50_ms"]).round(4)).all()
+    paths = dict(zip(df["target"], df["input_path"], strict=False))
+    assert paths["openvino"] == "uint8 NHWC, PrePostProcessor" and paths["ncnn"] == "ncnn.Mat.from_pixels"
+    assert paths["onnx"] == paths["pytorch"] == "cv2.dnn.blobFromImage"
+
+
+def test_auto_int8_tried_every_candidate_and_kept_the_fastest_within_the_tolerance(run):
+    from yoloshrink import quantize
+
+    df = pd.read_csv(run / "results/benchmark.csv")
+    for v in VARIANTS:
+        for fmt in ("onnx-int8", "openvino-int8"):
+            q = json.loads((run / f"results/export/{v}/{fmt}/export.json").read_text())["quantizer"]
+            assert q["choose"] == "auto" and q["threads"] == 1 and q["images"] == 8  # .test: 8 calibration images
+            assert {c["name"] for c in q["candidates"]} == set(quantize.CANDIDATES[fmt])
+            ok = [c for c in q["candidates"] if c["status"] == "ok"]
+            assert len(ok) == len(q["candidates"]), [c.get("error") for c in q["candidates"]]
+            assert all(c["p50_ms"] > 0 and c["map50_95_drop"] == c["map50_95_drop"] for c in ok)
+            within = [c for c in ok if c["map50_95_drop"] <= q["tolerance"]]
+            expected = min(within, key=lambda c: c["p50_ms"]) if within else max(ok, key=lambda c: c["map50_95"])
+            assert q["chosen"] == expected["name"]
+            row = df[(df["variant"] == v) & (df["target"] == fmt)].iloc[0]
+            assert row["int8_setting"] == q["chosen"]
+            assert all(f"{c['name']} " in row["int8_tried"] for c in q["candidates"])
 
 
 def test_report_images_are_valid(run):
@@ -158,17 +188,20 @@ def test_report_images_are_valid(run):
     assert "w0.125" in text and "fewer parameters" in text
     assert "The measured reference roof is the best of 5 2048x2048 matrix products" in text
     assert "no runtime can beat" not in text or "The theoretical peak is a bound no runtime can beat" in text
+    assert "Budgets are per frame" in text and "ms per frame, 1 thread(s)" in text
+    assert "## The whole frame" in text and "the fastest frame is" in text
+    assert "## INT8 on this CPU" in text and text.count("candidates, scored on 8 calibration images") == 4
 
 
-TIMING_RULES = {"latency", "speedup", "machine_peak", "ultralytics_crosscheck"}
+TIMING_RULES = {"latency", "speedup", "machine_peak", "ultralytics_crosscheck", "quantize"}  # quantize: "auto"
 
 
 def test_no_timing_job_overlaps_any_other_job(run):
     """The tiny config times 1 thread on a 2-core run: a timing job must still run alone."""
     jobs = recorded_jobs(run)
     timing = [j for j in jobs if j["rule"] in TIMING_RULES]
-    # latency per variant and target, speed-up of w0.125 per target, machine_peak
-    assert len(timing) == len(VARIANTS) * len(TARGETS) + len(TARGETS) + 1, [j["rule"] for j in jobs]
+    # latency per variant and target, speed-up of w0.125 per target, machine_peak, the INT8 exports
+    assert len(timing) == len(VARIANTS) * len(TARGETS) + len(TARGETS) + 1 + 2 * len(VARIANTS), [j["rule"] for j in jobs]
     assert len(jobs) > len(timing) + 10  # the dataset, models, trainings, exports, scores, aggregates
     for t in timing:
         for other in jobs:
@@ -189,41 +222,50 @@ def test_adding_a_width_trains_exactly_one_model(run):
     counts = job_counts(out.stdout)
     assert counts.get("train") == 2, counts  # one per seed
     assert counts.get("model_yaml") == 1
-    assert counts.get("export") == 6
+    assert counts.get("export") == 4 and counts.get("quantize") == 2  # float formats; INT8 ones
     assert counts.get("accuracy") == 9 and counts.get("latency") == 9
     assert counts.get("speedup") == 9  # the new width against the baseline, per target: nothing else re-timed
     assert "builtin_dataset" not in counts and "prepare_dataset" not in counts
 
 
 def test_benchmark_settings_retrain_and_reexport_nothing(run):
-    cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7, parity_tolerance=0.5))
+    cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("latency") == 18 and counts.get("speedup") == 9, counts
-    assert not {"train", "export", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
+    assert not {"train", "export", "quantize", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
+    # the parity tolerance decides which INT8 candidate is kept: only the INT8 choices rerun
+    cfg = write_config(run, "parity.yaml", lambda c: c["benchmark"].update(parity_tolerance=0.5))
+    counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
+    assert counts.get("quantize") == 4 and counts.get("accuracy") == 4 and counts.get("latency") == 4, counts
+    assert not {"train", "export", "model_yaml", "builtin_dataset"} & set(counts), counts
 
 
 def test_growing_the_grid_trains_only_new_points(run):
     cfg = write_config(run, "heads.yaml", lambda c: c["model"].update(heads=["P3-P5", "P3-P4"]))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 4 and counts.get("model_yaml") == 2, counts  # w*-p34, two seeds each
-    assert counts.get("export") == 12 and counts.get("latency") == 18, counts  # 2 new variants x 6 / x 9
+    assert counts.get("export") == 8 and counts.get("quantize") == 4, counts  # 2 new variants x 4 + 2
+    assert counts.get("latency") == 18, counts  # x 9
     assert counts.get("speedup") == 18, counts  # each new variant against the baseline, x 9 targets
     cfg = write_config(run, "seeds.yaml", lambda c: c["train"].update(seeds=[0, 1, 2]))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 2, counts  # only seed 2 of each variant; seed 0's model is benchmarked
-    assert not {"export", "latency", "speedup", "accuracy", "model_yaml", "benchmark_table"} & set(counts), counts
+    assert not {"export", "quantize", "latency", "speedup", "accuracy", "model_yaml", "benchmark_table"} & set(
+        counts
+    ), counts
     assert counts.get("report") == 1
     cfg = write_config(run, "export128.yaml", lambda c: c["export"].update(imgsz=128))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert not {"train", "model_yaml"} & set(counts), counts  # a new export size retrains nothing
-    assert counts.get("export") == 12 and counts.get("latency") == 18, counts
+    assert counts.get("export") == 8 and counts.get("quantize") == 4 and counts.get("latency") == 18, counts
 
 
 def test_adding_a_family_schedules_only_its_trainings_exports_and_timings(run):
     cfg = write_config(run, "family.yaml", lambda c: c["model"].update(families=["yolov8", "yolo26"]))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 4 and counts.get("model_yaml") == 2, counts  # yolo26-w0.25/-w0.125 x 2 seeds
-    assert counts.get("export") == 12 and counts.get("accuracy") == 18 and counts.get("latency") == 18, counts
+    assert counts.get("export") == 8 and counts.get("quantize") == 4, counts
+    assert counts.get("accuracy") == 18 and counts.get("latency") == 18, counts
     assert counts.get("speedup") == 18, counts  # each new variant against the baseline, w0.25
     assert not {"builtin_dataset", "prepare_dataset", "machine_peak"} & set(counts), counts
 
@@ -232,7 +274,8 @@ def test_switching_distillation_on_trains_only_the_students(run):
     cfg = write_config(run, "kd.yaml", lambda c: c["train"].update(distill={"teacher": "w0.25", "weight": 6.0}))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
     assert counts.get("train") == 2 and counts.get("model_yaml") == 1, counts  # w0.125-kd, two seeds
-    assert counts.get("export") == 6 and counts.get("latency") == 9 and counts.get("speedup") == 9, counts
+    assert counts.get("export") == 4 and counts.get("quantize") == 2, counts
+    assert counts.get("latency") == 9 and counts.get("speedup") == 9, counts
 
 
 def test_int8_rows_are_scored_against_fp32(run):
@@ -269,7 +312,7 @@ def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp
     (work / "results/models/w0.125/model.yaml").write_text("backbone: [[-1, 1, NoSuchModule, [16]]]\n")
     counts = job_counts(snakemake(work, "--configfile", cfg, "--dry-run").stdout)
     # w0.125's two seeds retrain; its six formats and w0.25's onnx re-export
-    assert counts.get("train") == 2 and counts.get("export") == 7, counts
+    assert counts.get("train") == 2 and counts.get("export") == 5 and counts.get("quantize") == 2, counts
     snakemake(work, "--configfile", cfg)
     df = pd.read_csv(work / "results/benchmark.csv")
     assert len(df) == len(VARIANTS) * len(TARGETS)

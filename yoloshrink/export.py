@@ -26,32 +26,28 @@ def export_model(
     out_dir: Path,
     imgsz: int,
     extra: dict[str, Any] | None = None,
-    calibration: Path | None = None,
     variant: str = "",
 ) -> dict[str, Any]:
-    """Export ``weights`` (a ``.pt``) to ``fmt`` (a name in :data:`yoloshrink.targets.EXPORTS`)
-    into ``out_dir``; return the ``export.json`` record (``variant`` is its identity).
+    """Export ``weights`` (a ``.pt``) to ``fmt`` (a float format of
+    :data:`yoloshrink.targets.EXPORTS`) into ``out_dir``; return the ``export.json`` record
+    (``variant`` is its identity). The INT8 formats are :func:`yoloshrink.quantize.quantize_job`'s.
 
-    ``calibration`` is the data.yaml whose ``val`` images calibrate an INT8 format. Work
-    happens in a sibling temporary folder renamed to ``out_dir`` at the end, so the folder is
-    either complete or absent.
+    Work happens in a sibling temporary folder renamed to ``out_dir`` at the end, so the folder
+    is either complete or absent.
     """
     if fmt not in EXPORTS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {list(EXPORTS)}")
     spec = EXPORTS[fmt]
+    if spec.calibrated:
+        raise ValueError(f"{fmt} is an INT8 format: yoloshrink.quantize.quantize_job makes it")
     out_dir = Path(out_dir)
     tmp = fresh_tmp_dir(out_dir)
     local = tmp / "best.pt"
     shutil.copyfile(weights, local)
     args = {**spec.args, **(extra or {})}
-    if spec.calibrated and calibration is not None:
-        # the workflow's calibration set, one image per batch (the exported model's batch)
-        args.update(data=str(calibration), split="val", batch=1)
     record: dict[str, Any] = {"variant": variant, "format": fmt, "imgsz": int(imgsz), "args": args}
     t0 = time.perf_counter()
     try:
-        if spec.calibrated and calibration is None:
-            raise ValueError(f"{fmt}: an INT8 export needs a calibration data.yaml")
         from ultralytics import YOLO
 
         from yoloshrink.model import checkpoint_end2end, head_args
@@ -75,7 +71,13 @@ def export_model(
     except Exception as exc:
         record = layout.failure(exc, **record)
     record["seconds"] = round(time.perf_counter() - t0, 2)
-    # keep only the artefact: ultralytics may leave intermediate files beside it
+    return publish_export(tmp, out_dir, record)
+
+
+def publish_export(tmp: Path, out_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Publish the export folder ``out_dir`` from its temporary sibling ``tmp``: only the
+    record's artefact is kept (ultralytics and the quantizers leave intermediate files beside
+    it), ``export.json`` is written, then the folder is renamed into place. Returns ``record``."""
     for entry in tmp.iterdir():
         if entry.name != record.get("artefact"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
@@ -93,7 +95,8 @@ def export_job(
     extra: dict[str, Any] | None = None,
     calibration: Path | None = None,
 ) -> dict[str, Any]:
-    """The export rule: export the training's best.pt, or record why there is nothing to export."""
+    """The export rule (the float formats): export the training's best.pt, or record why there
+    is nothing to export. ``calibration`` is unused (the quantize rule makes the INT8 formats)."""
     try:
         weights = layout.weights_of(train_info)
     except RuntimeError as exc:
@@ -102,4 +105,4 @@ def export_job(
         layout.write_record("export", tmp / layout.EXPORT_RECORD, record)
         publish_dir(tmp, Path(out_dir))
         return record
-    return export_model(weights, fmt, out_dir, imgsz, extra, calibration, variant=variant)
+    return export_model(weights, fmt, out_dir, imgsz, extra, variant=variant)

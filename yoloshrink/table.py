@@ -63,6 +63,17 @@ COLUMNS = [
     "e2e_p50_ci_high_ms",
     "e2e_p90_ms",
     "e2e_mean_ms",
+    "pre_p50_ms",
+    "infer_p50_ms",
+    "post_p50_ms",
+    "pre_mean_ms",
+    "infer_mean_ms",
+    "post_mean_ms",
+    "e2e_overhead",
+    "dominant_stage",
+    "input_path",
+    "int8_setting",
+    "int8_tried",
     "gflops_per_s",
     "peak_gflops",
     "fraction_of_peak",
@@ -75,6 +86,28 @@ COLUMNS = [
     "speedup_rounds",
     "environment",
 ]
+
+
+#: The whole frame's stages (:mod:`yoloshrink.bench.latency`): p50 and mean of each.
+STAGE_COLUMNS = [f"{stage}_{stat}" for stat in ("p50_ms", "mean_ms") for stage in ("pre", "infer", "post")]
+
+
+def overhead(lat: dict[str, Any]) -> float:
+    """What the frame adds to the network call, as a fraction of it: (e2e p50 - p50) / p50."""
+    p50, e2e = lat.get("p50_ms", math.nan), lat.get("e2e_p50_ms", math.nan)
+    return round((e2e - p50) / p50, 4) if p50 == p50 and e2e == e2e and p50 > 0 else math.nan
+
+
+def tried(quantizer: dict[str, Any] | None) -> str:
+    """An INT8 export's candidates in one cell: "name p50 ms" each (as timed by "auto"; only the
+    name when it was named in the config), "name failed" for one that failed."""
+    out = []
+    for c in (quantizer or {}).get("candidates", []):
+        if c["status"] != "ok":
+            out.append(f"{c['name']} failed")
+        else:
+            out.append(f"{c['name']} {c['p50_ms']:.3g} ms" if "p50_ms" in c else c["name"])
+    return "; ".join(out)
 
 
 def environment_id(environment: Path) -> str:
@@ -194,6 +227,12 @@ def build_table(
                 "e2e_p50_ci_high_ms": lat.get("e2e_p50_ci_high_ms", math.nan),
                 "e2e_p90_ms": lat.get("e2e_p90_ms", math.nan),
                 "e2e_mean_ms": lat.get("e2e_mean_ms", math.nan),
+                **{k: lat.get(k, math.nan) for k in STAGE_COLUMNS},
+                "e2e_overhead": overhead(lat),
+                "dominant_stage": lat.get("dominant_stage", ""),
+                "input_path": lat.get("input_path", ""),
+                "int8_setting": (ex.get("quantizer") or {}).get("chosen", ""),
+                "int8_tried": tried(ex.get("quantizer")),
                 "gflops_per_s": round(attained, 3),
                 "peak_gflops": peak_gflops,
                 "fraction_of_peak": round(attained / peak_gflops, 4) if peak_gflops == peak_gflops else math.nan,

@@ -1,8 +1,9 @@
 """The registry of export formats and benchmark targets: one entry each, every other place derives.
 
 An **export format** is one folder per (variant, format) under ``results/export/``: what
-ultralytics' exporter is asked for (its format name and the arguments the format implies) and
-whether it is calibrated (the INT8 formats read the calibration set). A **benchmark target** is
+ultralytics' exporter is asked for (its format name and the arguments the format implies) and,
+for an INT8 format, the runtime's own quantizer that turns that float export into INT8 on the
+calibration set (:mod:`yoloshrink.quantize`). A **benchmark target** is
 one row of the benchmark per (variant, threads): the model it reads (the training's checkpoint
 for ``pytorch``, else an export format), the precision it asks its runtime for ("" = the
 runtime's default), the runtime that runs it, and its marker in the figures.
@@ -17,23 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: ultralytics' post-training INT8 quantization argument of its exporter.
-INT8 = {"quantize": 8}
-
 
 @dataclass(frozen=True)
 class Export:
-    """One export format: folder name, ultralytics format and the export arguments it implies."""
+    """One export format: folder name, ultralytics format, the export arguments it implies and
+    the post-training quantizer of an INT8 format ("" for a float one)."""
 
     name: str
     ultralytics_format: str
     args: dict[str, Any] = field(default_factory=dict)
+    quantizer: str = ""  # "onnxruntime" or "nncf": a key of yoloshrink.quantize.SETTINGS
     note: str = ""
 
     @property
     def calibrated(self) -> bool:
         """Whether exporting reads calibration images (the INT8 formats)."""
-        return self.args.get("quantize") == 8
+        return bool(self.quantizer)
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,8 @@ EXPORTS: dict[str, Export] = {
         Export("onnx", "onnx"),
         Export("openvino", "openvino"),
         Export("ncnn", "ncnn"),
-        Export(
-            "onnx-int8",
-            "onnx",
-            INT8,
-            note="ONNX Runtime quantize_static (QDQ; weighted ops only, the head's decode stays float)",
-        ),
-        Export("openvino-int8", "openvino", INT8, note="OpenVINO NNCF post-training quantization"),
+        Export("onnx-int8", "onnx", quantizer="onnxruntime", note="ONNX Runtime quantize_static"),
+        Export("openvino-int8", "openvino", quantizer="nncf", note="OpenVINO NNCF post-training quantization"),
     )
 }
 # NCNN's INT8 path needs its C++ ncnn2table/ncnn2int8 tools, which no PyPI package ships: not offered.

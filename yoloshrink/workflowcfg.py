@@ -12,8 +12,11 @@ from typing import Any
 
 import yaml
 
-from yoloshrink import layout, model
-from yoloshrink.targets import targets_for
+from yoloshrink import layout, model, quantize
+from yoloshrink.targets import EXPORTS, targets_for
+
+#: The benchmark keys that say how a timing job times (:class:`yoloshrink.bench.timing.TimingPlan`).
+TIMING_KEYS = ("warmup", "warmup_max", "block", "sessions", "min_rounds", "min_runs", "min_seconds", "max_runs")
 
 
 class ConfigError(ValueError):
@@ -250,6 +253,45 @@ def bench_targets(config: dict[str, Any]) -> list[str]:
     return targets_for(list(config["export"]["formats"]))
 
 
+def timing(config: dict[str, Any], *extra: str) -> dict[str, Any]:
+    """The benchmark keys a timing job uses (:data:`TIMING_KEYS` and ``extra`` ones), key-sorted."""
+    return canonical({k: config["benchmark"][k] for k in (*TIMING_KEYS, *extra)})
+
+
+#: How "auto" times its candidates unless ``export.quantize.timing`` says otherwise: the
+#: benchmark's method (:class:`yoloshrink.bench.timing.TimingPlan`) at amounts of its own, so
+#: that re-timing the benchmark re-quantizes nothing.
+QUANTIZE_TIMING = {
+    "warmup": 5,
+    "warmup_max": 100,
+    "block": 5,
+    "sessions": 2,
+    "min_rounds": 10,
+    "min_runs": 50,
+    "min_seconds": 4.0,
+    "max_runs": 2000,
+}
+
+
+def quantize_settings(config: dict[str, Any], fmt: str, cpu_count: int | None = None) -> dict[str, Any]:
+    """What the quantize rule of INT8 format ``fmt`` uses (:func:`yoloshrink.quantize.select`):
+    ``choose`` and its ``candidates`` and, for "auto", the ``threads`` the candidates are timed
+    on (``export.quantize.threads``, else the smallest benchmark thread count), the accuracy
+    ``tolerance`` (``benchmark.parity_tolerance``) and the ``timing`` (:data:`QUANTIZE_TIMING`
+    updated with ``export.quantize.timing``)."""
+    q = config["export"].get("quantize") or {}
+    choose = (q.get("choose") or {}).get(fmt, "auto")
+    try:
+        out = quantize.resolve(fmt, choose, (q.get("candidates") or {}).get(fmt), "export.quantize")
+    except quantize.QuantizeConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    if choose == "auto":
+        out["threads"] = int(q.get("threads") or bench_threads(config, cpu_count)[0])
+        out["tolerance"] = config["benchmark"]["parity_tolerance"]
+        out["timing"] = {**QUANTIZE_TIMING, **(q.get("timing") or {})}
+    return canonical(out)
+
+
 def dataset_yaml(config: dict[str, Any]) -> str:
     """The data.yaml the canonical dataset is made from, for the configured source.
 
@@ -287,6 +329,9 @@ def check(config: dict[str, Any], base_dir: Path) -> None:
 
         if dataset_name(ds) == "builtin":
             raise ConfigError("dataset.name: 'builtin' is reserved for the generated dataset")
+    for fmt in (config.get("export") or {}).get("formats", []):
+        if EXPORTS[fmt].calibrated:
+            quantize_settings(config, fmt)
     variants(config)
 
 

@@ -59,9 +59,14 @@ def run_param(fn):
     )
 
 
-def calibration_input(wildcards):
-    """The calibration set, for the INT8 export formats only."""
-    return layout.CALIBRATION_DIR if targets.EXPORTS[wildcards.fmt].calibrated else []
+FLOAT_FORMATS = [f for f in targets.EXPORTS if not targets.EXPORTS[f].calibrated]
+INT8_FORMATS = [f for f in targets.EXPORTS if targets.EXPORTS[f].calibrated]
+
+
+def quantize_threads(wildcards):
+    """Cores a quantize job holds: "auto" times its candidates, so it holds them like a timing job."""
+    settings = workflowcfg.quantize_settings(config, wildcards.fmt)
+    return timing_threads(wildcards) if settings["choose"] == "auto" else 2
 
 
 def model_for_target(wildcards, variant=None):
@@ -77,17 +82,7 @@ def model_for_target(wildcards, variant=None):
 
 def timing_settings(*extra):
     """The benchmark keys a timing job uses (and ``extra`` ones), key-sorted for exact caching."""
-    keys = (
-        "warmup",
-        "warmup_max",
-        "block",
-        "sessions",
-        "min_rounds",
-        "min_runs",
-        "min_seconds",
-        "max_runs",
-    )
-    return workflowcfg.canonical({k: config["benchmark"][k] for k in (*keys, *extra)})
+    return workflowcfg.timing(config, *extra)
 
 
 def timing_threads(wildcards):

@@ -1,14 +1,18 @@
-# Stage 4: export each trained model to each deployment format, one folder per pair.
+# Stage 4: export each trained model to each deployment format, one folder per pair. The float
+# formats are ultralytics' exports; an INT8 format is the float export quantized by its runtime's
+# own quantizer, its settings chosen on the calibration set for this CPU (yoloshrink.quantize).
 
 
 rule export:
     input:
         training=layout.train_info("{variant}"),  # the primary seed's run
-        calibration=calibration_input,
+        calibration=[],  # the float formats read no calibration images
     output:
         directory(layout.export_dir()),
     log:
         "logs/export/{variant}/{fmt}.log",
+    wildcard_constraints:
+        fmt="|".join(map(workflowcfg.re_escape, FLOAT_FORMATS)),
     conda:
         "../../envs/export.yaml"
     threads: 2
@@ -19,3 +23,29 @@ rule export:
         ),
     script:
         "../scripts/export.py"
+
+
+rule quantize:
+    """An INT8 format: the float export quantized with each candidate setting of the runtime's
+    quantizer, and with "auto" the fastest within the accuracy tolerance kept. "auto" times the
+    candidates, so the job holds the cores a timing job does."""
+    input:
+        training=layout.train_info("{variant}"),
+        calibration=layout.CALIBRATION_DIR,
+    output:
+        directory(layout.export_dir()),
+    log:
+        "logs/export/{variant}/{fmt}.log",
+    wildcard_constraints:
+        fmt="|".join(map(workflowcfg.re_escape, INT8_FORMATS)),
+    conda:
+        "../../envs/export.yaml"
+    threads: quantize_threads
+    params:
+        imgsz=variant_param("export_imgsz"),
+        args=lambda wildcards: workflowcfg.canonical(
+            config["export"]["args"].get(wildcards.fmt, {})
+        ),
+        quantize=lambda wildcards: workflowcfg.quantize_settings(config, wildcards.fmt),
+    script:
+        "../scripts/quantize.py"

@@ -14,6 +14,11 @@ rule report:
         excluded=layout.EXCLUDED_CSV,
         validation=layout.VALIDATION_JSON,
         reference=workflow.source_path("../report/original_experiment.yaml"),
+        int8_exports=expand(
+            layout.export_dir(),
+            variant=VARIANTS,
+            fmt=[f for f in FORMATS if f in INT8_FORMATS],
+        ),
     output:
         readme=layout.REPORT_README,
         curves=report(
@@ -51,5 +56,6 @@ rule report:
         ),
         n_images=3,
         budgets_ms=config["report"]["budgets_ms"],
+        budget_basis=config["report"]["budget_basis"],
     script:
         "../scripts/report.py"

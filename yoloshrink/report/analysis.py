@@ -349,3 +349,79 @@ def reference_benchmark_table(ref: dict[str, Any]) -> pd.DataFrame:
         for v, (size, m, ms) in per_variant.items()
     ]
     return pd.DataFrame(rows)
+
+
+#: What the budget answers measure against: the whole frame's p50 (the default) or the network call's.
+BUDGET_BASES = ("frame", "network")
+
+#: A row's network-call latency columns and their whole-frame counterparts.
+FRAME_COLUMNS = {
+    "p50_ms": "e2e_p50_ms",
+    "p50_ci_low_ms": "e2e_p50_ci_low_ms",
+    "p50_ci_high_ms": "e2e_p50_ci_high_ms",
+    "p90_ms": "e2e_p90_ms",
+}
+
+
+def budget_view(df: pd.DataFrame, basis: str) -> pd.DataFrame:
+    """The benchmark table as the budget answers read it: for ``basis`` "frame" each row's
+    whole-frame p50, interval and p90 in the place of the network call's (NaN where a record
+    predates them: such rows answer no budget); "network" leaves the table as it is."""
+    if basis not in BUDGET_BASES:
+        raise ValueError(f"budget basis {basis!r}; expected one of {BUDGET_BASES}")
+    if basis == "network":
+        return df
+    out = df.copy()
+    for network, frame in FRAME_COLUMNS.items():
+        out[network] = df[frame] if frame in df.columns else math.nan
+    return out
+
+
+#: The roof a row's precision runs against (the names of peak.json's roofs).
+ROOF_OF_PRECISION = {"f32": "fp32", "bf16": "bf16", "int8": "int8"}
+
+
+def frame_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per completed row, what a frame costs: the network p50, the frame's p50 and each stage's
+    p50 (pre-processing, inference, post-processing), what the frame adds to the network call
+    (``e2e_overhead``), the stage with the largest mean, and the fraction of the roof of the
+    precision that ran (measured reference and theoretical) the network call attained."""
+    needed = {"e2e_p50_ms", "pre_p50_ms", "infer_p50_ms", "post_p50_ms", "dominant_stage"}
+    if not needed <= set(df.columns):
+        return pd.DataFrame()
+    ok = ok_rows(df).dropna(subset=["p50_ms", "e2e_p50_ms", "pre_p50_ms"])
+    return pd.DataFrame(
+        {
+            "variant": ok["variant"],
+            "target": ok["target"],
+            "threads": ok["threads"].astype(int),
+            "precision": ok["precision"],
+            "network p50 ms": ok["p50_ms"],
+            "frame p50 ms": ok["e2e_p50_ms"],
+            "pre p50 ms": ok["pre_p50_ms"],
+            "infer p50 ms": ok["infer_p50_ms"],
+            "post p50 ms": ok["post_p50_ms"],
+            "frame adds": ok["e2e_overhead"],
+            "dominant": ok["dominant_stage"],
+            "roof": ok["precision"].map(ROOF_OF_PRECISION).fillna("fp32"),
+            "of reference roof": ok["fraction_of_peak"],
+            "of theoretical": ok["fraction_of_theoretical"],
+        }
+    ).reset_index(drop=True)
+
+
+def fastest_frames(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per thread count, the row with the fastest frame (lowest whole-frame p50), as a
+    :func:`frame_table` row with its interval (``ci``) and input path (``input_path``)."""
+    table = frame_table(df)
+    if table.empty:
+        return []
+    ok = ok_rows(df).dropna(subset=["p50_ms", "e2e_p50_ms", "pre_p50_ms"]).reset_index(drop=True)
+    out = []
+    for _, sub in table.groupby("threads", sort=True):
+        i = sub["frame p50 ms"].idxmin()
+        row = {k.replace(" ", "_"): v for k, v in table.loc[i].items()}
+        row["ci"] = (float(ok.loc[i, "e2e_p50_ci_low_ms"]), float(ok.loc[i, "e2e_p50_ci_high_ms"]))
+        row["input_path"] = ok.loc[i].get("input_path", "")
+        out.append(row)
+    return out

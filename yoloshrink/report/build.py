@@ -10,7 +10,7 @@ import yaml
 
 from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_text, read_json
-from yoloshrink.report import analysis, figures, levers, text
+from yoloshrink.report import analysis, figures, int8, levers, text
 from yoloshrink.report.markdown import markdown_table
 from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
 
@@ -73,8 +73,14 @@ def build_report(
     runs: dict[str, dict[str, Any]] | None = None,
     peak: Path | None = None,
     validation: Path | None = None,
+    budget_basis: str = "frame",
+    int8_exports: list[Path] | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
+
+    ``budget_basis`` says what the budget answers measure ("frame" or "network",
+    :func:`yoloshrink.report.analysis.budget_view`); ``int8_exports`` are the INT8 export
+    folders whose quantizer records the INT8 section reports.
 
     ``infos`` are the train_info.json records of every training run and ``runs`` run name ->
     {"variant", "seed", "primary"}; without ``runs`` each record is its variant's only run.
@@ -112,7 +118,8 @@ def build_report(
         trained = {v: layout.best_weights(run_dirs[primary[v]] / layout.TRAIN_INFO) for v in curves}
         figures.plot_predictions(trained, val_images, imgsz, colors, out_dir / "predictions.png")
 
-    context = readme_context(df, variants, summ, info, stats, budgets_ms or [], ref)
+    context = readme_context(df, variants, summ, info, stats, budgets_ms or [], ref, budget_basis)
+    context["int8"] = int8_context(int8_exports or [])
     context.update(dataset_context(card, validation, excluded))
     context.update(machine_context(environment, peak))
     atomic_write_text(out_dir / "README.md", text.render_readme(context))
@@ -126,11 +133,13 @@ def readme_context(
     stats: pd.DataFrame,
     budgets_ms: list[float],
     ref: dict[str, Any] | None,
+    budget_basis: str = "frame",
 ) -> dict[str, Any]:
     """The numbers and tables of the README's results sections."""
     bench_cols = [c for c in BENCH_COLUMNS if c in df.columns]
     failed = df[df["status"] != "ok"]
-    budget = analysis.budget_per_target(df, budgets_ms, stats)
+    budget_df = analysis.budget_view(df, budget_basis)
+    budget = analysis.budget_per_target(budget_df, budgets_ms, stats)
     return {
         "baseline": variants[0] if variants else "",
         "comparisons": analysis.comparisons(df, summaries, variants),
@@ -138,7 +147,11 @@ def readme_context(
         "seeds": seeds_summary(stats),
         "levers": lever_context(df, stats),
         "budget_tables": {t: markdown_table(table) for t, table in analysis.budget_tables(budget).items()},
-        "budget_overall": analysis.budget_overall(df, budgets_ms, stats),
+        "budget_overall": analysis.budget_overall(budget_df, budgets_ms, stats),
+        "budget_basis": budget_basis,
+        "budget_unit": {"frame": "frame", "network": "network call"}[budget_basis],
+        "frame_fastest": analysis.fastest_frames(df),
+        "frame_table": markdown_table(analysis.frame_table(df)),
         "above_reference": analysis.above_reference(df),
         "floor_table": markdown_table(analysis.floor_table(df)),
         "non_dominated_table": markdown_table(analysis.non_dominated_table(df)),
@@ -150,6 +163,20 @@ def readme_context(
         "reference_table": markdown_table(analysis.reference_table(ref)) if ref else "",
         "reference_benchmark_table": markdown_table(analysis.reference_benchmark_table(ref), digits=4) if ref else "",
     }
+
+
+def int8_context(exports: list[Path]) -> list[dict[str, Any]]:
+    """Per INT8 export chosen by "auto": the facts of its choice and its candidates' table."""
+    out = []
+    for folder in exports:
+        path = Path(folder) / layout.EXPORT_RECORD
+        if not path.exists():
+            continue
+        record = layout.read_record("export", path)
+        facts = int8.choice(record)
+        if facts is not None:
+            out.append({"choice": facts, "table": markdown_table(int8.candidate_table(record))})
+    return out
 
 
 def lever_context(df: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
