@@ -27,13 +27,13 @@ def model_of(detector: dict, target: str):
     return detector[key]
 
 
-def matched(fast, ref, px: float = 0.5, conf: float = 0.01) -> int:
+def matched(fast: np.ndarray, ref: np.ndarray, px: float = 0.5, conf: float = 0.01) -> int:
     """How many reference detections have a fast one of the same class within ``px`` pixels on
     every coordinate and ``conf`` in confidence."""
     n = 0
     for d in ref:
-        close = (fast[:, :4] - d[:4]).abs().max(dim=1).values <= px
-        same = (fast[:, 5] == d[5]) & ((fast[:, 4] - d[4]).abs() <= conf)
+        close = np.abs(fast[:, :4] - d[:4]).max(axis=1) <= px
+        same = (fast[:, 5] == d[5]) & (np.abs(fast[:, 4] - d[4]) <= conf)
         n += bool((close & same).any())
     return n
 
@@ -50,11 +50,13 @@ def test_fast_input_path_gives_the_reference_detections(detector, target):
     fast = runners.make_runner(target, model_of(detector, target), threads=1, fast=True)
     ref = runners.make_runner(target, model_of(detector, target), threads=1, fast=False)
     assert fast.input_path == FAST_PATHS[target] and ref.input_path == "numpy"
+    assert fast.post_path == "cv2.dnn.NMSBoxesBatched" and ref.post_path == "ultralytics non_max_suppression"
     exact = fast.precision == "f32"
     total = 0
     for path in detector["images"]:
         image = cv2.imread(str(path))
         lb = runners.letterbox(image, detector["imgsz"])
+        assert np.array_equal(fast.letterbox(image, detector["imgsz"]), lb)
         ya, yb = (fast.to_numpy(fast.run(fast.prepare(lb))), ref.to_numpy(ref.run(ref.prepare(lb))))
         a = runners.detect(fast, image, detector["imgsz"])
         b = runners.detect(ref, image, detector["imgsz"])
@@ -95,6 +97,36 @@ def test_letterbox_keeps_the_aspect_and_pads_centrally():
     assert lb.shape == (96, 96, 3)
     assert (lb[:12] == 114).all() and (lb[-12:] == 114).all()  # 72 rows of image, 12 of padding each side
     assert (lb[12:84] == 7).all()
+
+
+def test_the_kept_buffer_letterbox_equals_the_reference_whatever_came_before():
+    rng = np.random.default_rng(0)
+    fast = runners.Letterbox()
+    # landscape, portrait, square, exact size, a small one after a large one (no stale pixels)
+    for h, w in [(120, 160), (160, 90), (50, 50), (96, 96), (480, 640), (30, 200), (96, 96)]:
+        image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        assert np.array_equal(fast(image, 96), runners.letterbox(image, 96)), (h, w)
+
+
+def test_opencv_nms_gives_ultralytics_detections():
+    """The fast post-processing on raw outputs of many overlapping boxes of two classes."""
+    rng = np.random.default_rng(0)
+    fast = runners.Runner(None, "x", "0", "f32", lambda y: y, fast=True)
+    ref = runners.Runner(None, "x", "0", "f32", lambda y: y)
+    total = 0
+    for _ in range(20):
+        xy = rng.uniform(0, 96, (2, 500))
+        wh = rng.uniform(4, 40, (2, 500))
+        y = np.concatenate((xy, wh, rng.uniform(0, 0.6, (2, 500))))[None].astype(np.float32)
+        a = runners.postprocess(fast, y, 96, (72, 96, 3))
+        b = runners.postprocess(ref, y, 96, (72, 96, 3))
+        total += len(b)
+        assert len(a) == len(b) and matched(a, b, px=1e-3, conf=1e-6) == len(b)
+    assert total > 500
+    e2e = runners.Runner(None, "x", "0", "f32", lambda y: y, end2end=True)
+    rows = np.array([[[1, 2, 30, 40, 0.9, 1], [5, 5, 9, 9, 0.2, 0], [0, 0, 96, 96, 0.3, 0]]], dtype=np.float32)
+    out = runners.postprocess(e2e, rows, 96, (96, 96, 3))
+    assert out[:, 4].tolist() == pytest.approx([0.9, 0.3]) and e2e.post_path.startswith("confidence filter")
 
 
 def test_staged_call_lasts_the_sum_of_its_stages_and_keeps_each():

@@ -152,6 +152,7 @@ def test_benchmark_csv_has_every_row_with_positive_figures(run):
     paths = dict(zip(df["target"], df["input_path"], strict=False))
     assert paths["openvino"] == "uint8 NHWC, PrePostProcessor" and paths["ncnn"] == "ncnn.Mat.from_pixels"
     assert paths["onnx"] == paths["pytorch"] == "cv2.dnn.blobFromImage"
+    assert set(df["post_path"]) == {"cv2.dnn.NMSBoxesBatched"}
 
 
 def test_auto_int8_tried_every_candidate_and_kept_the_fastest_within_the_tolerance(run):

@@ -6,7 +6,7 @@ from a real validation image, made by the runtime's own input path,
 three stages timed inside the same call, so that they add up to its end-to-end time call by
 call: ``pre`` (letterbox and the runtime's input path), ``infer`` (the same call as the network
 time) and ``post`` (NMS at ultralytics' predict thresholds, or for an end-to-end head only the
-confidence filter, and boxes scaled back to the image). Both are warmed up until steady and
+confidence filter, and boxes scaled back to the image), each the runner's fast path. Both are warmed up until steady and
 timed in the same interleaved rounds (:mod:`yoloshrink.bench.timing`), on a process pinned to
 the cores it times; every p50 comes with its bootstrap interval (:mod:`yoloshrink.bench.stats`).
 Thread counts are set through each runtime's own knob.
@@ -44,7 +44,7 @@ def end_to_end(runner: Runner, images: list[np.ndarray], imgsz: int) -> Callable
         image = images[state["i"] % len(images)]
         state["i"] += 1
         t0 = clock()
-        x = runner.prepare(letterbox(image, imgsz))
+        x = runner.prepare(runner.letterbox(image, imgsz))
         t1 = clock()
         y = runner.run(x)
         t2 = clock()
@@ -112,6 +112,7 @@ def measure_latency(
         "precision": runner.precision,
         "end2end": runner.end2end,
         "input_path": runner.input_path,
+        "post_path": runner.post_path,
         "block": plan.block,
         **warm,
         **summarize(timed["net"]),

@@ -5,13 +5,15 @@ into the runtime's input and ``run(x)`` infers it (batch 1) through the runtime'
 it says which runtime, version and precision actually ran, how its input is made
 (``input_path``) and whether its output is an end-to-end head's detections (no NMS to do).
 
-A frame is :func:`letterbox`, ``prepare``, ``run`` and :func:`postprocess` (ultralytics' NMS
-at its predict defaults, boxes scaled back to the image). ``prepare`` is the cheapest correct
-path each runtime offers (``fast=True``, the default): OpenCV's ``blobFromImage`` (one pass to
-float NCHW RGB / 255) for torch and ONNX Runtime, a uint8 NHWC BGR input converted inside the
-compiled graph by OpenVINO's ``PrePostProcessor``, NCNN's own ``Mat.from_pixels`` with its
-normalisation. ``fast=False`` is the reference path every runtime shares (:func:`to_tensor`,
-numpy); the tests check that both give the same detections.
+A frame is the runner's ``letterbox``, ``prepare``, ``run`` and :func:`postprocess` (NMS at
+ultralytics' predict thresholds, boxes scaled back to the image). With ``fast=True`` (the
+default) each step takes the cheapest correct path: a letterbox into a kept buffer
+(:class:`Letterbox`); as ``prepare``, OpenCV's ``blobFromImage`` (one pass to float NCHW RGB /
+255) for torch and ONNX Runtime, a uint8 NHWC BGR input converted inside the compiled graph by
+OpenVINO's ``PrePostProcessor``, NCNN's own ``Mat.from_pixels`` with its normalisation; OpenCV's
+batched NMS. ``fast=False`` is the reference every runtime shares (:func:`letterbox`,
+:func:`to_tensor` in numpy, ultralytics' ``non_max_suppression``); the tests check that both
+give the same detections.
 
 :data:`LOADERS` has one loader per runtime named in :mod:`yoloshrink.targets`; adding a runtime
 is a registry entry and a loader here.
@@ -45,6 +47,15 @@ class Runner:
     end2end: bool = False  # the output is an end-to-end head's detections: no NMS to run
     prepare: Callable[[np.ndarray], Any] = field(default=lambda lb: to_tensor(lb))
     input_path: str = "numpy"  # how prepare makes the input (see the module docstring)
+    fast: bool = False  # the fast frame path: buffered letterbox, OpenCV's NMS (see postprocess)
+    letterbox: Callable[[np.ndarray, int], np.ndarray] = field(default=lambda image, size: letterbox(image, size))
+
+    @property
+    def post_path(self) -> str:
+        """How :func:`postprocess` turns this runner's output into detections."""
+        if self.end2end:
+            return "confidence filter (end-to-end head)"
+        return "cv2.dnn.NMSBoxesBatched" if self.fast else "ultralytics non_max_suppression"
 
 
 def letterbox(image: np.ndarray, size: int, fill: int = 114) -> np.ndarray:
@@ -58,6 +69,36 @@ def letterbox(image: np.ndarray, size: int, fill: int = 114) -> np.ndarray:
     top, left = (size - nh) // 2, (size - nw) // 2
     border = (top, size - nh - top, left, size - nw - left)
     return cv2.copyMakeBorder(resized, *border, cv2.BORDER_CONSTANT, value=(fill, fill, fill))
+
+
+class Letterbox:
+    """:func:`letterbox` into a buffer kept between calls, one per size: each call writes the
+    padding and the image only, and allocates nothing (the fast frame path). The returned array
+    is overwritten by the next call."""
+
+    def __init__(self, fill: int = 114) -> None:
+        self.fill = fill
+        self.buffers: dict[int, np.ndarray] = {}
+
+    def __call__(self, image: np.ndarray, size: int) -> np.ndarray:
+        import cv2
+
+        h, w = image.shape[:2]
+        r = min(size / h, size / w)
+        nh, nw = round(h * r), round(w * r)
+        top, left = (size - nh) // 2, (size - nw) // 2
+        out = self.buffers.get(size)
+        if out is None:
+            out = self.buffers[size] = np.empty((size, size, 3), dtype=np.uint8)
+        out[:top] = self.fill
+        out[top + nh :] = self.fill
+        out[top : top + nh, :left] = self.fill
+        out[top : top + nh, left + nw :] = self.fill
+        same = (nh, nw) == (h, w)
+        out[top : top + nh, left : left + nw] = (
+            image if same else cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        )
+        return out
 
 
 def to_tensor(lb: np.ndarray) -> np.ndarray:
@@ -78,26 +119,65 @@ def preprocess(image: np.ndarray, size: int) -> np.ndarray:
     return to_tensor(letterbox(image, size))
 
 
-def postprocess(runner: Runner, y: Any, imgsz: int, shape: tuple[int, ...]) -> Any:
-    """A frame's detections from the runner's output ``y``: ultralytics' ``non_max_suppression``
-    at its predict thresholds (for an end-to-end head only the confidence filter, ``end2end``),
-    boxes scaled from the ``imgsz`` letterbox back to the image of ``shape``. An (n, 6) tensor:
-    x1, y1, x2, y2, confidence, class."""
+def postprocess(runner: Runner, y: Any, imgsz: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A frame's detections from the runner's output ``y`` at ultralytics' predict thresholds,
+    boxes scaled from the ``imgsz`` letterbox back to the image of ``shape``: an (n, 6) array of
+    x1, y1, x2, y2, confidence, class, most confident first. An end-to-end head's output needs
+    only the confidence filter. Otherwise NMS per class: ultralytics' ``non_max_suppression``
+    and ``scale_boxes`` (the reference), or for a ``fast`` runner the confidence filter in numpy
+    and OpenCV's ``NMSBoxesBatched`` on the survivors, as ultralytics' own ONNX Runtime and
+    OpenCV examples do (the tests check both give the same detections)."""
+    out = np.ascontiguousarray(runner.to_numpy(y))
+    if runner.fast or runner.end2end:
+        return _scaled(_nms_fast(out[0], runner.end2end), imgsz, shape)
     import torch
     from ultralytics.utils.nms import non_max_suppression
     from ultralytics.utils.ops import scale_boxes
 
-    out = torch.from_numpy(np.ascontiguousarray(runner.to_numpy(y)))
     (det,) = non_max_suppression(
-        out, conf_thres=PREDICT_CONF, iou_thres=PREDICT_IOU, max_det=PREDICT_MAX_DET, end2end=runner.end2end
+        torch.from_numpy(out), conf_thres=PREDICT_CONF, iou_thres=PREDICT_IOU, max_det=PREDICT_MAX_DET
     )
     det[:, :4] = scale_boxes((imgsz, imgsz), det[:, :4], shape[:2])
+    return det.numpy()
+
+
+def _nms_fast(p: np.ndarray, end2end: bool) -> np.ndarray:
+    """Detections (xyxy, confidence, class; letterbox pixels) of one image's output: an
+    end-to-end head's (max_det, 6) rows above the threshold, or NMS per class of a (4 + nc, n)
+    output with OpenCV, at ultralytics' predict thresholds."""
+    import cv2
+
+    if end2end:  # already xyxy, confidence, class, best first
+        return p[p[:, 4] > PREDICT_CONF][:PREDICT_MAX_DET]
+    scores = p[4:]
+    cls = scores.argmax(0)
+    conf = scores[cls, np.arange(scores.shape[1])]
+    keep = conf > PREDICT_CONF
+    xywh, conf, cls = p[:4, keep].T, conf[keep], cls[keep]
+    if not len(conf):
+        return np.zeros((0, 6), dtype=np.float32)
+    xyxy = np.concatenate((xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2), axis=1)
+    boxes = np.concatenate((xyxy[:, :2], xywh[:, 2:]), axis=1)  # OpenCV's (x, y, w, h)
+    i = cv2.dnn.NMSBoxesBatched(boxes.tolist(), conf.tolist(), cls.tolist(), PREDICT_CONF, PREDICT_IOU)
+    i = np.asarray(i, dtype=int).reshape(-1)[:PREDICT_MAX_DET]
+    return np.concatenate((xyxy[i], conf[i, None], cls[i, None].astype(np.float32)), axis=1)
+
+
+def _scaled(det: np.ndarray, imgsz: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``det``'s boxes from the ``imgsz`` letterbox back to the image of ``shape``, clipped to it
+    (ultralytics' ``scale_boxes``: the gain, then the centred padding)."""
+    h, w = shape[:2]
+    gain = min(imgsz / h, imgsz / w)
+    pad_x, pad_y = round((imgsz - w * gain) / 2 - 0.1), round((imgsz - h * gain) / 2 - 0.1)
+    det = det.copy()
+    det[:, [0, 2]] = ((det[:, [0, 2]] - pad_x) / gain).clip(0, w)
+    det[:, [1, 3]] = ((det[:, [1, 3]] - pad_y) / gain).clip(0, h)
     return det
 
 
-def detect(runner: Runner, image: np.ndarray, imgsz: int) -> Any:
-    """One whole frame: letterbox, the runner's own input path, inference, :func:`postprocess`."""
-    return postprocess(runner, runner.run(runner.prepare(letterbox(image, imgsz))), imgsz, image.shape)
+def detect(runner: Runner, image: np.ndarray, imgsz: int) -> np.ndarray:
+    """One whole frame: the runner's letterbox and input path, inference, :func:`postprocess`."""
+    return postprocess(runner, runner.run(runner.prepare(runner.letterbox(image, imgsz))), imgsz, image.shape)
 
 
 def _torch(target: Target, model_path: Path, threads: int, fast: bool) -> Runner:
@@ -231,6 +311,8 @@ def make_runner(target: str, model_path: Path, threads: int, fast: bool = True) 
         raise ValueError(f"no runner for target {target!r}; expected one of {list(TARGETS)}")
     spec = TARGETS[target]
     runner = LOADERS[spec.runtime](spec, Path(model_path), threads, fast)
+    if fast:
+        runner.fast, runner.letterbox = True, Letterbox()
     if spec.calibrated:
         runner.precision = "int8"
     if spec.export is not None:  # whether the exporter kept an end-to-end head end to end
