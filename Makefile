@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: run test test-fast lint format dryrun report clean-venv
+.PHONY: run test test-fast lint format dryrun report bundle clean-venv
 
 # The pinned requirements, then this folder's yoloshrink package, editable (code changes need no
 # reinstall; setuptools comes with the requirements, so no build environment is downloaded).
@@ -48,3 +48,9 @@ test-fast: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The deployment bundle: every exported model, inputs, reference outputs, timing settings
+# (results/bundle/yoloshrink-bundle.tar); time it on another machine with
+# python -m yoloshrink.hostbench (README, "Timing on your deployment machine").
+bundle: $(STAMP)
+	$(BIN)/snakemake --cores all bundle

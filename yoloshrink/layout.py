@@ -76,6 +76,15 @@ def train_info(run: str = "{run}") -> str:
     return f"{train_dir(run)}/{TRAIN_INFO}"
 
 
+#: The deployment bundle (yoloshrink.bundle) and the hosts' results (yoloshrink.hostbench).
+BUNDLE_TAR = f"{RESULTS}/bundle/yoloshrink-bundle.tar"
+HOSTS_DIR = f"{RESULTS}/hosts"
+
+
+def host_dir(host: str = "{host}") -> str:
+    return f"{HOSTS_DIR}/{host}"
+
+
 def export_dir(variant: str = "{variant}", fmt: str = "{fmt}") -> str:
     return f"{RESULTS}/export/{variant}/{fmt}"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from yoloshrink import cluster, layout, offline, targets, workflowcfg
+from yoloshrink import bundle, cluster, layout, offline, targets, workflowcfg
 
 min_version("9.0")
 
@@ -28,6 +28,9 @@ BENCH_TARGETS = workflowcfg.bench_targets(
     config
 )  # benchmark rows: pytorch, formats, openvino-f32
 BENCH_THREADS = workflowcfg.bench_threads(config)
+HOSTS = (
+    config["benchmark"].get("hosts") or {}
+)  # cluster node types: name -> node feature
 BASELINE = next(iter(VARIANTS))  # speed-ups are over the first variant
 OTHER_VARIANTS = [v for v in VARIANTS if v != BASELINE]
 
@@ -90,6 +93,14 @@ def timing_threads(wildcards):
     has (--cores), so that no other job runs beside it whatever the thread count it times; on a
     cluster, whose profile gives it a whole node, the largest benchmark thread count."""
     return cluster.timing_cores(workflow, max(BENCH_THREADS))
+
+
+def host_inputs():
+    """Every host's results the report shows: the configured cluster hosts (timed by host_bench)
+    and any folder dropped under results/hosts/ with a hostbench.csv."""
+    found = glob_wildcards(f"{layout.host_dir()}/hostbench.csv").host
+    dropped = [h for h in found if "/" not in h and bundle.HOST_NAME.fullmatch(h)]
+    return [layout.host_dir(h) for h in sorted(set(HOSTS) | set(dropped))]
 
 
 def optional_targets():

@@ -14,6 +14,7 @@ rule report:
         excluded=layout.EXCLUDED_CSV,
         validation=layout.VALIDATION_JSON,
         reference=workflow.source_path("../report/original_experiment.yaml"),
+        hosts=host_inputs(),
         int8_exports=expand(
             layout.export_dir(),
             variant=VARIANTS,
@@ -38,6 +39,11 @@ rule report:
         ),
         size=report(
             layout.report_figure("size"), caption="../report/size.rst", category="Size"
+        ),
+        hosts=report(
+            layout.report_figure("hosts"),
+            caption="../report/hosts.rst",
+            category="Benchmark",
         ),
         predictions=report(
             layout.report_figure("predictions"),

@@ -28,4 +28,5 @@ build_report(
     runs=dict(snakemake.params.runs),  # run -> {"variant", "seed", "primary"}
     budget_basis=snakemake.params.budget_basis,
     int8_exports=[Path(p) for p in snakemake.input.int8_exports],
+    hosts=[Path(p) for p in snakemake.input.hosts],  # results/hosts/<host>/ folders
 )

@@ -108,9 +108,12 @@ def to_tensor(lb: np.ndarray) -> np.ndarray:
 
 
 def blob(lb: np.ndarray) -> np.ndarray:
-    """The fast float input: :func:`to_tensor`'s result in one pass of OpenCV's ``blobFromImage``."""
-    import cv2
-
+    """The fast float input: :func:`to_tensor`'s result in one pass of OpenCV's ``blobFromImage``
+    (:func:`to_tensor` itself on a host without OpenCV, :mod:`yoloshrink.hostbench`)."""
+    try:
+        import cv2
+    except ImportError:
+        return to_tensor(lb)
     return cv2.dnn.blobFromImage(lb, scalefactor=1 / 255.0, swapRB=True)
 
 

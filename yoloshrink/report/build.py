@@ -11,6 +11,7 @@ import yaml
 from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_text, read_json
 from yoloshrink.report import analysis, figures, int8, levers, text
+from yoloshrink.report import hosts as hosts_module
 from yoloshrink.report.markdown import markdown_table
 from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
 
@@ -75,12 +76,14 @@ def build_report(
     validation: Path | None = None,
     budget_basis: str = "frame",
     int8_exports: list[Path] | None = None,
+    hosts: list[Path] | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
 
     ``budget_basis`` says what the budget answers measure ("frame" or "network",
     :func:`yoloshrink.report.analysis.budget_view`); ``int8_exports`` are the INT8 export
-    folders whose quantizer records the INT8 section reports.
+    folders whose quantizer records the INT8 section reports; ``hosts`` the
+    ``results/hosts/<host>/`` folders of the deployment machines (:mod:`yoloshrink.report.hosts`).
 
     ``infos`` are the train_info.json records of every training run and ``runs`` run name ->
     {"variant", "seed", "primary"}; without ``runs`` each record is its variant's only run.
@@ -120,6 +123,9 @@ def build_report(
 
     context = readme_context(df, variants, summ, info, stats, budgets_ms or [], ref, budget_basis)
     context["int8"] = int8_context(int8_exports or [])
+    timed_hosts = hosts_module.read_hosts(hosts or [])
+    figures.plot_hosts(df, timed_hosts, out_dir / "hosts.png")
+    context["hosts"] = host_context(df, timed_hosts, budgets_ms or [])
     context.update(dataset_context(card, validation, excluded))
     context.update(machine_context(environment, peak))
     atomic_write_text(out_dir / "README.md", text.render_readme(context))
@@ -162,6 +168,18 @@ def readme_context(
         "reference": ref,
         "reference_table": markdown_table(analysis.reference_table(ref)) if ref else "",
         "reference_benchmark_table": markdown_table(analysis.reference_benchmark_table(ref), digits=4) if ref else "",
+    }
+
+
+def host_context(df: pd.DataFrame, timed: dict[str, dict[str, Any]], budgets_ms: list[float]) -> dict[str, Any]:
+    """The deployment machines' section: each host's machine, the side-by-side table, the budget
+    answers per host (empty when no host was timed)."""
+    if not timed:
+        return {}
+    return {
+        "machines": {name: hosts_module.machine(h["environment"]) for name, h in timed.items()},
+        "table": markdown_table(hosts_module.host_table(df, timed)),
+        "budgets": hosts_module.host_budgets(df, timed, budgets_ms),
     }
 
 

@@ -320,3 +320,29 @@ def plot_size(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: di
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Model size per variant")
     save(fig, path)
+
+
+def plot_hosts(df: pd.DataFrame, hosts: dict[str, dict[str, Any]], path: Path) -> None:
+    """Network p50 per (variant, target) at the smallest thread count, this machine and each host
+    side by side (a missing bar: that machine's row failed or was not timed)."""
+    ok = df[(df["status"] == "ok") & (df["target"] != "pytorch")]
+    threads = int(ok["threads"].min()) if len(ok) else 1
+    here = ok[ok["threads"] == threads]
+    keys = [f"{v} {t}" for v, t in zip(here["variant"], here["target"], strict=True)]
+    machines = {"this machine": dict(zip(keys, here["p50_ms"], strict=True))}
+    for name, h in hosts.items():
+        rows = h["rows"][(h["rows"]["status"] == "ok") & (h["rows"]["threads"] == threads)]
+        machines[name] = {
+            f"{v} {t}": p for v, t, p in zip(rows["variant"], rows["target"], rows["p50_ms"], strict=True)
+        }
+    fig, ax = plt.subplots(figsize=(max(8, 0.5 * len(keys) * len(machines)), 4.5))
+    width = 0.8 / len(machines)
+    for i, (name, values) in enumerate(machines.items()):
+        xs = [x + i * width for x, k in enumerate(keys) if k in values]
+        ax.bar(xs, [values[k] for k in keys if k in values], width, label=name)
+    ax.set_xticks([x + width * (len(machines) - 1) / 2 for x in range(len(keys))], keys, rotation=45, ha="right")
+    ax.set_ylabel(f"network p50 (ms), {threads} thread(s)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend()
+    ax.set_title("Latency on each machine (the bundle's models, network call)")
+    save(fig, path)
