@@ -81,12 +81,14 @@ def write_config(workdir: Path, name: str, edit: Callable[[dict], None]) -> str:
 
 
 def recorded_jobs(workdir: Path) -> list[dict]:
-    """Every job Snakemake recorded in ``workdir/.snakemake/metadata``: rule, start and end time.
+    """Every job Snakemake recorded in ``workdir/.snakemake/metadata``: rule, start and end time,
+    and its outputs (the record's file name is the output's path, base64-encoded).
 
     Snakemake keeps one record per output file; its ``starttime`` is when the job started (the
     job's incomplete marker was written) and ``endtime`` when the output was last written. The
     records of one job (same rule and start) are merged into one, ending at its last output.
     """
+    import base64
     import json
 
     jobs: dict[tuple[str, float], dict] = {}
@@ -99,4 +101,5 @@ def recorded_jobs(workdir: Path) -> list[dict]:
         key = (rec["rule"], rec["starttime"])
         job = jobs.setdefault(key, {"rule": rec["rule"], "start": rec["starttime"], "end": rec["endtime"]})
         job["end"] = max(job["end"], rec["endtime"])
+        job.setdefault("outputs", []).append(base64.urlsafe_b64decode(path.name + "==").decode())
     return sorted(jobs.values(), key=lambda j: j["start"])
