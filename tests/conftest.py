@@ -12,9 +12,11 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def restore_threads():
-    """Undo what a timing does to this process: its pinned cores and torch's and OpenCV's threads."""
+    """Undo what a timing does to this process after every test: its pinned cores and torch's and
+    OpenCV's threads. Without it, a test that times on 1 core leaves pytest (and every workflow
+    it starts later) on that one core."""
     import cv2
     import torch
 

@@ -250,7 +250,8 @@ def test_benchmark_settings_retrain_and_reexport_nothing(run):
     # the parity tolerance decides which INT8 candidate is kept: only the INT8 choices rerun
     cfg = write_config(run, "parity.yaml", lambda c: c["benchmark"].update(parity_tolerance=0.5))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("quantize") == 4 and counts.get("accuracy") == 4 and counts.get("latency") == 4, counts
+    # (the ONNX INT8 exports choose by "auto"; .test names OpenVINO's setting, which no tolerance changes)
+    assert counts.get("quantize") == 2 and counts.get("accuracy") == 2 and counts.get("latency") == 2, counts
     assert not {"train", "export", "model_yaml", "builtin_dataset"} & set(counts), counts
 
 
