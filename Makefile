@@ -42,7 +42,7 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# The development loop: unit and dry-run tests only (no end-to-end run, no SLURM), about 2.5 minutes.
+# The development loop: unit and dry-run tests only (no end-to-end run, no SLURM), about 3.5 minutes.
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not e2e and not slurm"
 
