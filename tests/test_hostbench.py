@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yoloshrink import bundle, hostbench
+from yoloshrink import bundle, hostbench, layout
 
 TIMING = {"warmup": 1, "warmup_max": 4, "block": 2, "sessions": 2, "min_rounds": 2, "min_runs": 2, "min_seconds": 0}
 
@@ -77,7 +77,7 @@ def test_bundle_holds_every_model_its_references_inputs_and_checksums(made, dete
 
 
 def rows_of(folder: Path) -> list[dict]:
-    with open(folder / hostbench.HOST_CSV, newline="") as f:
+    with open(folder / layout.HOST_CSV, newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -85,7 +85,7 @@ def test_host_times_and_checks_every_target_and_writes_one_folder(made, tmp_path
     out, _ = made
     lines = []
     folder = hostbench.run_host(out, "box-1", tmp_path / "hosts", progress=lines.append)
-    assert sorted(p.name for p in folder.iterdir()) == ["bundle.json", "environment.json", hostbench.HOST_CSV]
+    assert sorted(p.name for p in folder.iterdir()) == ["bundle.json", "environment.json", layout.HOST_CSV]
     rows = rows_of(folder)
     assert [r["target"] for r in rows] == ["torchscript", "onnx", "openvino", "openvino-f32", "ncnn"]
     for r in rows:

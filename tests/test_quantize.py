@@ -12,6 +12,7 @@ import pytest
 
 from yoloshrink import layout, quantize, workflowcfg
 from yoloshrink.bench import runners
+from yoloshrink.report import int8 as int8_report
 
 
 def calibration_tensors(detector: dict) -> list[np.ndarray]:
@@ -231,6 +232,9 @@ def test_auto_quantizes_scores_times_and_records_every_candidate(detector, tmp_p
     fastest = min(q["candidates"], key=lambda c: c["p50_ms"])
     assert q["chosen"] == fastest["name"]  # a tolerance of 1 admits every candidate
     assert q["best_float"] == "onnx" and q["floats"]["onnx"]["p50_ms"] > 0
+    # what the float ran at, as its runner said (the report's label follows it)
+    assert q["floats"]["onnx"]["runtime"] == "onnxruntime" and q["floats"]["onnx"]["precision"] == "f32"
+    assert int8_report.float_label("onnx", q["floats"]["onnx"]) == "onnx: onnxruntime f32"
     assert layout.read_record("export", out / layout.EXPORT_RECORD)["quantizer"]["chosen"] == q["chosen"]
     again = copy.deepcopy(settings)
     again["candidates"] = {"qop-u8s8": again["candidates"]["qop-u8s8"]}

@@ -372,3 +372,17 @@ def test_canonical_params_ignore_key_order():
     a = workflowcfg.canonical({"b": 1, "a": {"d": [1, {"y": 2, "x": 1}], "c": 3}})
     b = workflowcfg.canonical({"a": {"c": 3, "d": [1, {"x": 1, "y": 2}]}, "b": 1})
     assert repr(a) == repr(b) == "{'a': {'c': 3, 'd': [1, {'x': 1, 'y': 2}]}, 'b': 1}"
+
+
+def test_environment_id_names_the_environment_not_the_day():
+    """Issue 18: two records of the same machine and software, written at different times (a
+    SLURM and a local run), share their id; a change of machine, version or commit does not."""
+    from yoloshrink import environment
+
+    record = environment.collect_environment()
+    later = {**record, "date": "2031-01-01T00:00:00+00:00", "reported_mhz": (record.get("reported_mhz") or 0) + 1}
+    assert environment.environment_id(later) == environment.environment_id(record)
+    for key, value in [("host", "other"), ("cpu_model", "other"), ("workflow_commit", "abc")]:
+        assert environment.environment_id({**record, key: value}) != environment.environment_id(record), key
+    other = {**record, "packages": {**record["packages"], "onnxruntime": "0.0"}}
+    assert environment.environment_id(other) != environment.environment_id(record)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.metadata as md
+import json
 import os
 import platform
 import socket
@@ -27,6 +29,9 @@ CPU_FLAGS = (
 #: The package's source folder: its git commit is the workflow's (an editable install).
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 CPUFREQ_MAX = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+#: Fields of the record that change between two runs on the same machine and software: when it
+#: was written, and the clock the kernel reported at that moment (``max_mhz`` is the part's).
+VOLATILE = ("date", "reported_mhz")
 PACKAGES = (
     "torch",
     "torchvision",
@@ -118,3 +123,11 @@ def write_environment(path: Path) -> dict[str, Any]:
     env = collect_environment()
     atomic_write_json(path, env)
     return env
+
+
+def environment_id(record: dict[str, Any]) -> str:
+    """Short hash of what identifies an environment: machine, CPU, software versions, workflow
+    commit; not the :data:`VOLATILE` fields, so that two runs on the same machine and software
+    share it."""
+    stable = {k: v for k, v in record.items() if k not in VOLATILE}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:12]

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from yoloshrink import layout
 from yoloshrink.bundle import BundleError, check_host, open_bundle
 from yoloshrink.fsutil import atomic_write_json, fresh_tmp_dir, publish_dir
 
-HOST_CSV = "hostbench.csv"
 #: The columns of hostbench.csv.
 COLUMNS = [
     "host",
@@ -93,9 +93,10 @@ def compare(outs: np.ndarray, ref: np.ndarray, end2end: bool, exact: bool) -> tu
     return s, b, ("outputs differ from the training machine's: " + "; ".join(problems)) if problems else ""
 
 
-def time_model(model: dict[str, Any], threads: int, root: Path, plan: Any) -> dict[str, Any]:
+def time_model(model: dict[str, Any], threads: int, root: Path, plan: Any, inputs: dict[str, str]) -> dict[str, Any]:
     """One row: check ``model``'s (a manifest entry) outputs against the reference, then time its
-    network call on ``threads`` pinned cores with ``plan``."""
+    network call on ``threads`` pinned cores with ``plan``. ``inputs``: the manifest's input
+    files by image size."""
     from yoloshrink.bench.runners import make_runner
     from yoloshrink.bench.stats import summarize
     from yoloshrink.bench.timing import in_sessions, pin_cores
@@ -115,9 +116,9 @@ def time_model(model: dict[str, Any], threads: int, root: Path, plan: Any) -> di
             cpus = set_threads(threads)
         else:
             cpus = pin_cores(threads)
-        inputs = np.load(root / next(v for k, v in _inputs(root).items() if int(k) == model["imgsz"]))
+        images = np.load(root / next(v for k, v in inputs.items() if int(k) == model["imgsz"]))
         runner = make_runner(model["target"], root / model["model"], threads)
-        outs = np.stack([runner.to_numpy(runner.run(runner.prepare(lb))) for lb in inputs]).astype(np.float32)
+        outs = np.stack([runner.to_numpy(runner.run(runner.prepare(lb))) for lb in images]).astype(np.float32)
         exact = runner.precision == "f32" and model.get("precision") == "f32"
         s, b, problem = compare(outs, np.load(root / model["reference"]), runner.end2end, exact)
         row.update(
@@ -133,7 +134,7 @@ def time_model(model: dict[str, Any], threads: int, root: Path, plan: Any) -> di
 
         def load() -> dict[str, Callable[[], Any]]:
             fresh = make_runner(model["target"], root / model["model"], threads)
-            x = fresh.prepare(inputs[0])
+            x = fresh.prepare(images[0])
             return {"net": lambda: fresh.run(x)}
 
         timed, warm = in_sessions(load, plan)
@@ -144,12 +145,6 @@ def time_model(model: dict[str, Any], threads: int, root: Path, plan: Any) -> di
         return row
     except Exception as exc:
         return {**row, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-
-
-def _inputs(root: Path) -> dict[str, str]:
-    import json
-
-    return json.loads((root / "manifest.json").read_text())["inputs"]
 
 
 def host_environment() -> dict[str, Any]:
@@ -183,7 +178,7 @@ def run_host(
         progress(f"{bundle}: {len(manifest['models'])} model targets x {len(counts)} thread count(s) on {host}")
         rows = []
         for i, (model, t) in enumerate(jobs, 1):
-            row = {"host": host, **time_model(model, t, tmp / ".bundle", plan)}
+            row = {"host": host, **time_model(model, t, tmp / ".bundle", plan, manifest["inputs"])}
             rows.append(row)
             what = f"p50 {row['p50_ms']:.2f} ms" if row["status"] == "ok" else f"failed: {row['error']}"
             progress(f"[{i}/{len(jobs)}] {model['variant']} {model['target']} {t} thread(s): {what}")
@@ -191,7 +186,7 @@ def run_host(
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-        (tmp / HOST_CSV).write_text(buffer.getvalue())
+        (tmp / layout.HOST_CSV).write_text(buffer.getvalue())
         atomic_write_json(tmp / "environment.json", {**host_environment(), "host": host})
         keep = {k: v for k, v in manifest.items() if k != "files"}
         atomic_write_json(tmp / "bundle.json", {**keep, "threads_timed": counts})

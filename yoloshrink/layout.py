@@ -79,10 +79,15 @@ def train_info(run: str = "{run}") -> str:
 #: The deployment bundle (yoloshrink.bundle) and the hosts' results (yoloshrink.hostbench).
 BUNDLE_TAR = f"{RESULTS}/bundle/yoloshrink-bundle.tar"
 HOSTS_DIR = f"{RESULTS}/hosts"
+HOST_CSV = "hostbench.csv"  #: a host's rows (yoloshrink.hostbench), in its folder
 
 
 def host_dir(host: str = "{host}") -> str:
     return f"{HOSTS_DIR}/{host}"
+
+
+def host_csv(host: str = "{host}") -> str:
+    return f"{host_dir(host)}/{HOST_CSV}"
 
 
 def export_dir(variant: str = "{variant}", fmt: str = "{fmt}") -> str:

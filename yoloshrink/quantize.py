@@ -262,10 +262,12 @@ def int8_name(float_artefact: str) -> str:
 
 def time_models(
     models: dict[str, tuple[str, Path]], images: list[Any], imgsz: int, threads: int, timing: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Time ``models`` (name -> (benchmark target, model file or folder)) side by side with the
     benchmark's method on ``threads`` pinned cores, each through its runtime's fast input path on
-    the first of ``images`` (BGR uint8); return name -> its rounds (sessions of rounds of ms)."""
+    the first of ``images`` (BGR uint8); return name -> its rounds (sessions of rounds of ms), and
+    name -> the precision its runtime ran at (the runner's own report: bf16 where OpenVINO's
+    default chose it)."""
     from yoloshrink.bench.latency import set_threads
     from yoloshrink.bench.runners import LOADERS, letterbox
     from yoloshrink.bench.timing import TimingPlan, in_sessions
@@ -273,16 +275,19 @@ def time_models(
     set_threads(threads)
     lb = letterbox(images[0], imgsz)
 
+    precisions: dict[str, str] = {}
+
     def load() -> dict[str, Callable[[], Any]]:
         calls = {}
         for name, (target, path) in models.items():
             spec = TARGETS[target]
             runner = LOADERS[spec.runtime](spec, Path(path), threads, True)
+            precisions[name] = runner.precision
             calls[name] = (lambda r, x: lambda: r.run(x))(runner, runner.prepare(lb))
         return calls
 
     timed, _ = in_sessions(load, TimingPlan.from_config(timing))
-    return timed
+    return timed, precisions
 
 
 def pick(candidates: list[dict[str, Any]], tolerance: float) -> tuple[str | None, str]:
@@ -357,7 +362,7 @@ def select(
             entry.update(status="failed", error=f"scoring: {type(exc).__name__}: {exc}")
     models = {f"float:{t}": (t, Path(float_model)) for t in floats}
     models.update({e["name"]: (fmt, Path(e["path"])) for e in tried if e["status"] == "ok"})
-    timed = time_models(models, bgr, imgsz, threads, settings["timing"])
+    timed, ran_at = time_models(models, bgr, imgsz, threads, settings["timing"])
     float_p50 = {t: summarize(timed[f"float:{t}"]) for t in floats}
     best_float = min(floats, key=lambda t: float_p50[t]["p50_ms"])
     for entry in tried:
@@ -380,6 +385,8 @@ def select(
                 "p50_ms": float_p50[t]["p50_ms"],
                 "p50_ci_low_ms": float_p50[t]["p50_ci_low_ms"],
                 "p50_ci_high_ms": float_p50[t]["p50_ci_high_ms"],
+                "runtime": TARGETS[t].runtime,
+                "precision": ran_at[f"float:{t}"],
             }
             for t in floats
         },

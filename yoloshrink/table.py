@@ -6,7 +6,6 @@ Every record that failed still gives its row, with ``status`` ``failed`` and the
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from yoloshrink import layout
+from yoloshrink.environment import environment_id
 from yoloshrink.fsutil import atomic_write_text, path_size, read_json
 from yoloshrink.targets import TARGETS
 
@@ -111,11 +111,6 @@ def tried(quantizer: dict[str, Any] | None) -> str:
     return "; ".join(out)
 
 
-def environment_id(environment: Path) -> str:
-    """Short content hash of environment.json, referenced by every row."""
-    return hashlib.sha256(Path(environment).read_bytes()).hexdigest()[:12]
-
-
 def build_table(
     accuracy: list[Path],
     latency: list[Path],
@@ -161,7 +156,7 @@ def build_table(
     paired = {
         (r["variant"], r["target"], r["threads"]): r for r in (layout.read_record("speedup", p) for p in speedups)
     }
-    env = environment_id(environment)
+    env = environment_id(read_json(environment))
     roofs = read_json(peak)
     peaks = roofs["peaks"]
     bounds = roofs.get("theoretical", {}).get("peaks", {})

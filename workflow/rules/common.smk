@@ -66,10 +66,18 @@ FLOAT_FORMATS = [f for f in targets.EXPORTS if not targets.EXPORTS[f].calibrated
 INT8_FORMATS = [f for f in targets.EXPORTS if targets.EXPORTS[f].calibrated]
 
 
+# What each INT8 format's quantize rule uses (choose, candidates; for "auto" its timing), once
+QUANTIZE = {
+    fmt: workflowcfg.quantize_settings(config, fmt)
+    for fmt in INT8_FORMATS
+    if fmt in FORMATS
+}
+
+
 def quantize_threads(wildcards):
     """Cores a quantize job holds: "auto" times its candidates, so it holds them like a timing job."""
-    settings = workflowcfg.quantize_settings(config, wildcards.fmt)
-    return timing_threads(wildcards) if settings["choose"] == "auto" else 2
+    auto = QUANTIZE[wildcards.fmt]["choose"] == "auto"
+    return timing_threads(wildcards) if auto else 2
 
 
 def model_for_target(wildcards, variant=None):
@@ -98,7 +106,7 @@ def timing_threads(wildcards):
 def host_inputs():
     """Every host's results the report shows: the configured cluster hosts (timed by host_bench)
     and any folder dropped under results/hosts/ with a hostbench.csv."""
-    found = glob_wildcards(f"{layout.host_dir()}/hostbench.csv").host
+    found = glob_wildcards(layout.host_csv()).host
     dropped = [h for h in found if "/" not in h and bundle.HOST_NAME.fullmatch(h)]
     return [layout.host_dir(h) for h in sorted(set(HOSTS) | set(dropped))]
 

@@ -46,6 +46,6 @@ rule quantize:
         args=lambda wildcards: workflowcfg.canonical(
             config["export"]["args"].get(wildcards.fmt, {})
         ),
-        quantize=lambda wildcards: workflowcfg.quantize_settings(config, wildcards.fmt),
+        quantize=lambda wildcards: QUANTIZE[wildcards.fmt],
     script:
         "../scripts/quantize.py"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-HOST_CSV = "hostbench.csv"  # the name yoloshrink.hostbench writes (it imports no report code)
+from yoloshrink import layout
 
 
 def read_hosts(folders: list[Path]) -> dict[str, dict[str, Any]]:
@@ -24,7 +24,7 @@ def read_hosts(folders: list[Path]) -> dict[str, dict[str, Any]]:
     its bundle.json}, for each folder holding a hostbench.csv, in name order."""
     out = {}
     for folder in sorted(Path(f) for f in folders):
-        csv = folder / HOST_CSV
+        csv = folder / layout.HOST_CSV
         if not csv.exists():
             continue
         env = folder / "environment.json"

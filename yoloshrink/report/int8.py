@@ -12,8 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-#: What the float targets an INT8 format is timed against ran at.
-FLOAT_LABELS = {"onnx": "ONNX Runtime f32", "openvino": "OpenVINO default precision", "openvino-f32": "OpenVINO f32"}
+
+def float_label(target: str, timed: dict[str, Any]) -> str:
+    """A float target an INT8 format was timed against, with the runtime and the precision it
+    ran at as the quantize record says (``onnx: onnxruntime f32``); the target alone in a record
+    of an older version, which did not say."""
+    if "precision" not in timed:
+        return target
+    return f"{target}: {timed.get('runtime', '')} {timed['precision'] or 'default precision'}".replace("  ", " ")
 
 
 def settings_text(settings: dict[str, Any]) -> str:
@@ -44,7 +50,7 @@ def choice(record: dict[str, Any]) -> dict[str, Any] | None:
         "p50_ms": kept["p50_ms"],
         "ci": (kept["p50_ci_low_ms"], kept["p50_ci_high_ms"]),
         "float_target": best,
-        "float_label": FLOAT_LABELS.get(best, best),
+        "float_label": float_label(best, q["floats"][best]),
         "float_p50_ms": q["floats"][best]["p50_ms"],
         "speedup": sp["speedup"],
         "speedup_ci": (lo, hi),
@@ -79,7 +85,5 @@ def candidate_table(record: dict[str, Any]) -> pd.DataFrame:
         rows.append(row)
     for t, v in q["floats"].items():
         ci = f"{v['p50_ci_low_ms']:.3g}-{v['p50_ci_high_ms']:.3g}"
-        rows.append(
-            {"candidate": f"{t} (float)", "settings": FLOAT_LABELS.get(t, t), "p50 ms": v["p50_ms"], "95 % CI": ci}
-        )
+        rows.append({"candidate": f"{t} (float)", "settings": float_label(t, v), "p50 ms": v["p50_ms"], "95 % CI": ci})
     return pd.DataFrame(rows).fillna("")
