@@ -70,11 +70,16 @@ def detector(tmp_path_factory):
     batch = torch.from_numpy(
         np.concatenate([preprocess(cv2.imread(str(p)), 96) for p in list_images(root / "data" / "train" / "images")])
     )
+    # one thread: the statistics' reductions (and so every weight) then do not depend on the
+    # torch threads of the pytest worker that happens to build the fixture
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     net.train()
     with torch.no_grad():
         for _ in range(3):
             net(batch)
     net.eval()
+    torch.set_num_threads(threads)
     yolo.model.names = {0: "CT", 1: "T"}
     yolo.save(root / "best.pt")
     out = {"dir": root, "imgsz": 96, "pt": root / "best.pt", "data": root / "data" / "data.yaml"}
