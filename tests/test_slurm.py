@@ -1,15 +1,19 @@
 """The SLURM profile on a real (single-node, throw-away) SLURM: same results as a local run.
 
 A module fixture installs Debian's slurmctld/slurmd/slurm-client/munge if missing, writes
-/etc/slurm/slurm.conf from tests/slurm/slurm.conf.in (one node `debug` partition, 8 declared
-CPUs, 64 GB, one fake GPU on /dev/fakegpu0, node feature `bench_cpu`), starts munged,
-slurmctld and slurmd (tests/slurm/cluster.sh), and stops them afterwards, also on failure.
+/etc/slurm/slurm.conf from tests/slurm/slurm.conf.in (one node `debug` partition, a small GPU
+node: 2 declared CPUs, 21694 MB, one fake GPU on /dev/fakegpu0, node feature `bench_cpu`),
+starts munged, slurmctld and slurmd (tests/slurm/cluster.sh), and stops them afterwards, also
+on failure.
 
 Then the same targets (both model summaries, the training of w0.125, its ONNX export and
-latency) run twice, at the same time: through profiles/slurm, unchanged
-except for partition names given through its environment variables, and with the local
-executor. Needs root; skipped otherwise, or where apt cannot install SLURM, or where a SLURM is
-already configured on the machine (it is never touched).
+latency) run twice, at the same time: through profiles/slurm, unchanged except for values given
+through its environment variables (the partitions, and the training's memory and CPUs per GPU
+for the small node), and with the local executor. Further tests: the pre-flight check naming
+the profile's own training request on that node (before any job, and in a dry run), and a
+training cancelled mid-run that the same invocation resubmits and resumes. Needs root; skipped
+otherwise, or where apt cannot install SLURM, or where a SLURM is already configured on the
+machine (it is never touched).
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import job_counts, make_workdir
+from helpers import job_counts, make_workdir, write_config
 
-from yoloshrink import cluster
+from yoloshrink import cluster, layout, sinfo
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -48,11 +52,15 @@ RULES = {"builtin_dataset", "prepare_dataset", "model_yaml", "train", "export", 
 # losses and learning rates are non-zero and move with every weight (CPU training with seed 0
 # is bit-reproducible at this size: measured, twice)
 TRAIN_COLUMNS = ["epoch", "train/cls_loss", "val/cls_loss", "lr/pg0", "lr/pg1", "lr/pg2"]
-SLURM_ENV = {
+PARTITIONS = {
     "YOLOSHRINK_SLURM_CPU_PARTITION": "debug",
     "YOLOSHRINK_SLURM_GPU_PARTITION": "debug",
     # YOLOSHRINK_SLURM_BENCH_CONSTRAINT keeps its default `bench_cpu`: the test node has it
 }
+# The test node is a small GPU node (2 CPUs, 21694 MB, like the one of issue 18): the site's
+# environment variables alone fit the profile's training to it, the rest of the profile unchanged
+SMALL_NODE = {"YOLOSHRINK_SLURM_TRAIN_MEM_MB": "8000", "YOLOSHRINK_SLURM_CPUS_PER_GPU": "2"}
+SLURM_ENV = {**PARTITIONS, **SMALL_NODE}
 SLURM_ARGS = [
     "--profile",
     "profiles/slurm",
@@ -175,8 +183,8 @@ def test_every_job_ran_on_slurm_where_the_profile_puts_it(runs):
             assert job["Partition"] == "debug", (rule, job["Partition"])
     (train,) = by_rule["train"]
     assert train.get("TresPerJob") == "gres:gpu:1", train  # profile: gpu: 1 -> --gpus=1
-    assert train.get("CpusPerTres") == "gres:gpu:8", train  # cpus_per_gpu: 8
-    assert train["MinMemoryNode"] == "48000M", train
+    assert train.get("CpusPerTres") == "gres:gpu:2", train  # YOLOSHRINK_SLURM_CPUS_PER_GPU
+    assert train["MinMemoryNode"] == "8000M", train  # YOLOSHRINK_SLURM_TRAIN_MEM_MB
     (job,) = by_rule["latency"]
     assert job["Features"] == "bench_cpu", job  # constraint: one node type
     assert job["OverSubscribe"] == "NO", job  # slurm_extra: --exclusive
@@ -215,7 +223,7 @@ def test_same_model_summaries_and_training(runs):
 
 
 def test_cluster_check_reads_the_real_sinfo(slurm):
-    parts = cluster.query_sinfo()
+    parts = sinfo.query_sinfo()
     assert set(parts) == {"debug"} and parts["debug"].default and parts["debug"].has_gpus
     good = [cluster.JobRequest("train", "debug", 1), cluster.JobRequest("latency", "debug", 0, "bench_cpu")]
     assert cluster.check_requests(good, parts) == []
@@ -262,3 +270,78 @@ def test_preflight_check_stops_a_bad_profile_before_any_submission(slurm, tmp_pa
     assert "ClusterConfigError" in out and "rule train: partition 'gpux' does not exist" in out, out[-3000:]
     assert "partitions: debug" in out
     assert len(_jobs()) == before, "a job was submitted"
+
+
+def test_the_train_memory_beyond_the_node_is_named_before_any_job_and_in_a_dry_run(slurm, tmp_path):
+    """Issue 18: the profile's default training memory (48000 MB) and CPUs per GPU (8) on the
+    test node (2 CPUs, 21694 MB): the real run stops before any submission, naming both with the
+    environment variable that changes each; `-n` prints the same as a report."""
+    work = make_workdir(tmp_path / "mem")
+    before = len(_jobs())
+    env = {**os.environ, **PARTITIONS}  # the profile's own training request
+    target = "results/train/w0.125/train_info.json"
+    lines = [
+        "rule train: asks for 48000 MB of memory but the largest node of partition 'debug' has 21694 MB; "
+        "set YOLOSHRINK_SLURM_TRAIN_MEM_MB (MB)",
+        "rule train: asks for 8 CPUs but the largest node of partition 'debug' has 2; "
+        "set YOLOSHRINK_SLURM_CPUS_PER_GPU",
+    ]
+    for dry in (True, False):
+        args = [str(SNAKEMAKE), target, *SLURM_ARGS, *(["-n"] if dry else []), "--configfile", ".test/config.yaml"]
+        proc = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=300, env=env)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == (0 if dry else 1), out[-3000:]
+        for line in lines:
+            assert line in out, out[-3000:]
+        assert ("SLURM pre-flight check (dry run)" in out) == dry
+        assert not (work / "results/dataset").exists()
+    assert len(_jobs()) == before, "a job was submitted"
+
+
+EPOCHS = 4  # cancelled once the first has its checkpoint: the retry resumes at epoch 2 or later
+
+
+def test_a_cancelled_training_is_resubmitted_and_resumes_in_the_same_invocation(runs, tmp_path):
+    """Issue 18: scancel the running training (as a preemption or a time limit would end it):
+    the same snakemake invocation resubmits it (preemptible-retries of the profile) and the new
+    job resumes from the checkpoint of the cancelled one. In a copy of the SLURM run above, so
+    that only the training (now of 4 epochs) runs."""
+    work = tmp_path / "cancel"
+    shutil.copytree(runs[0], work, symlinks=True)
+    cfg = write_config(work, "long.yaml", lambda c: c["train"].update(epochs=EPOCHS))
+    log = open(work / "snakemake.out", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [str(SNAKEMAKE), "results/train/w0.125/train_info.json", *SLURM_ARGS, "--configfile", cfg],
+        cwd=work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **SLURM_ENV},
+    )
+    last = work / "results/train/.partial/w0.125/weights/last.pt"
+    try:
+        deadline = time.monotonic() + 300
+        while not last.exists():  # the first epoch's checkpoint
+            assert proc.poll() is None, (work / "snakemake.out").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no checkpoint after 300 s"
+            time.sleep(0.2)
+        (train,) = [j for j in _jobs() if j.get("WorkDir") == str(work) and "rule_train" in j["Comment"]]
+        assert train["JobState"] == "RUNNING", train
+        subprocess.run(["scancel", train["JobId"]], check=True)
+        rc = proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=60)
+        log.close()
+    out = (work / "snakemake.out").read_text()
+    assert rc == 0, out[-4000:]
+    jobs = sorted(
+        (j for j in _jobs() if j.get("WorkDir") == str(work) and "rule_train" in j["Comment"]),
+        key=lambda j: int(j["JobId"]),
+    )
+    assert [j["JobState"] for j in jobs] == ["CANCELLED", "COMPLETED"], [(j["JobId"], j["JobState"]) for j in jobs]
+    info = json.loads((work / "results/train/w0.125/train_info.json").read_text())
+    assert info["status"] == "ok" and info["resumed_from_epoch"] >= 2, info
+    rows = layout.read_results_csv(work / "results/train/w0.125/results.csv")
+    assert [int(r["epoch"]) for r in rows] == list(range(1, EPOCHS + 1))  # each epoch once: resumed

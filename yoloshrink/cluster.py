@@ -1,204 +1,230 @@
-"""Pre-flight check of a SLURM submission: every partition, GPU and node feature asked for exists.
+"""Pre-flight check of a SLURM submission: every job's request can be met by a node.
 
 Without it, a profile naming a partition that does not exist fails job by job at ``sbatch``
-time, and a GPU request on a partition without GPUs (or a ``constraint`` no node has) leaves
-jobs pending forever. :func:`check_workflow` is meant for the workflow's ``onstart`` handler,
-which runs after the DAG is built and before the first job is submitted::
+time, a request larger than every node ("Memory specification can not be satisfied") is refused
+only when that rule's first job is submitted, after everything before it has run, and a GPU
+request on a partition without GPUs (or a ``constraint`` no node has) leaves jobs pending
+forever. This module compares what each job to run asks for (partition, CPUs, CPUs per GPU,
+GPUs and their model, memory, runtime, node features) with what the partition's nodes offer
+(one ``sinfo -N`` call) and names every request no node can meet, rule by rule, with the setting
+that changes it (:func:`yoloshrink.slurmsite.hint`).
 
-    onstart:
-        cluster.check_workflow(workflow)
+It runs twice in the workflow (``workflow/rules/common.smk``):
 
-It does nothing unless the executor is ``slurm`` (not inside jobs, not locally), asks ``sinfo``
-once, and raises :class:`ClusterConfigError` listing every problem, with the rule names and the
-environment variables of ``profiles/slurm`` that set the value.
+- :func:`check_workflow` in ``onstart``, after the DAG is built and before the first
+  submission: it raises :class:`ClusterConfigError`, so nothing is submitted;
+- :func:`report_dry_run_at_exit` for ``snakemake -n``: Snakemake runs no handler in a dry run,
+  so the check prints its report when the dry run ends (its exit status unchanged).
 
-The executor is read through the interface Snakemake publishes for executor plugins
-(``snakemake_interface_executor_plugins``: ``WorkflowExecutorInterface.executor_plugin``, the
-plugin's ``name`` and ``common_settings.non_local_exec``); if a Snakemake release stops
-providing it, :func:`executor_plugin` raises instead of letting the check pass silently.
+Both do nothing unless the jobs go to SLURM: the executor is ``slurm`` (or, in a dry run, the
+jobs carry the profile's ``slurm_partition``). The executor is read through the interface
+Snakemake publishes for executor plugins (``snakemake_interface_executor_plugins``:
+``WorkflowExecutorInterface.executor_plugin``, the plugin's ``name`` and
+``common_settings.non_local_exec``); if a Snakemake release stops providing it,
+:func:`executor_plugin` raises instead of letting the check pass silently.
+
+The request of a job is what ``snakemake-executor-plugin-slurm`` puts on its ``sbatch`` line
+(:func:`request_from_job`): ``--cpus-per-task`` (``cpus_per_task``, else the job's threads) or
+``--cpus-per-gpu`` (``cpus_per_gpu``, on GPU jobs), ``--mem`` (``mem_mb``) or ``--mem-per-cpu``
+(``mem_mb_per_cpu``), ``--gpus``/``--gres``, ``-t`` (``runtime``, minutes), ``-C``
+(``constraint``), ``-p`` (``slurm_partition``).
 """
 
 from __future__ import annotations
 
+import atexit
 import re
-import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from yoloshrink import sinfo, slurmsite
+from yoloshrink.sinfo import ClusterConfigError, Partition
 
 __all__ = [
     "ClusterConfigError",
     "JobRequest",
-    "NodeGroup",
-    "Partition",
     "check_requests",
     "check_workflow",
+    "dry_run_report",
     "executor_plugin",
-    "parse_sinfo",
-    "query_sinfo",
+    "report_dry_run_at_exit",
+    "request_from_job",
     "request_from_resources",
+    "slurm_profile",
     "timing_cores",
 ]
-
-SINFO_FORMAT = "%P|%G|%f|%a"
-HINTS = {
-    "partition": "set YOLOSHRINK_SLURM_{CPU,GPU,BENCH}_PARTITION for profiles/slurm, "
-    "or --set-resources RULE:slurm_partition=NAME (see docs/cluster.md)",
-    "gpu": "point the rule at a GPU partition (YOLOSHRINK_SLURM_GPU_PARTITION), or drop its gpu/gres request",
-    "constraint": "set YOLOSHRINK_SLURM_BENCH_CONSTRAINT to a feature listed by `sinfo -o '%P %f'`",
-}
-
-
-class ClusterConfigError(RuntimeError):
-    """The submission asks for something the cluster does not have."""
-
-
-@dataclass(frozen=True)
-class NodeGroup:
-    """Nodes of one partition that share GRES and features (one ``sinfo`` row)."""
-
-    gpus: int
-    features: frozenset[str]
-    up: bool = True
-
-
-@dataclass
-class Partition:
-    name: str
-    default: bool = False
-    groups: list[NodeGroup] = field(default_factory=list)
-
-    @property
-    def has_gpus(self) -> bool:
-        return any(g.gpus > 0 for g in self.groups)
 
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What one rule's jobs ask SLURM for. ``partition`` None means the cluster default."""
+    """What one rule's jobs ask SLURM for. ``partition`` None means the cluster default;
+    ``mem_mb`` is per node (``mem_mb_per_cpu`` times the CPUs when so asked); ``runtime`` minutes."""
 
     rule: str
     partition: str | None = None
     gpus: int = 0
     constraint: str | None = None
+    cpus: int = 1
+    mem_mb: int | None = None
+    runtime: int | None = None
+    gpu_model: str | None = None
 
 
-def _gpu_count(gres: str) -> int:
-    """GPUs in an sinfo %G field: ``gpu:4``, ``gpu:a100:2(S:0-1)``, ``gpu:1,shard:8``, ``(null)``."""
-    total = 0
-    for item in gres.split(","):
-        item = re.sub(r"\(.*?\)", "", item.strip())
-        parts = item.split(":")
-        if parts[0] != "gpu":
-            continue
-        count = parts[-1] if len(parts) > 1 else "1"
-        m = re.match(r"(\d+)", count)
-        total += int(m.group(1)) if m else 1
-    return total
+def _minutes(m: int) -> str:
+    return f"{m} min" if m < 120 or m % 60 else f"{m // 60} h"
 
 
-def parse_sinfo(text: str) -> dict[str, Partition]:
-    """Partitions from ``sinfo -h -o '%P|%G|%f|%a'`` output (the default partition ends in ``*``)."""
-    partitions: dict[str, Partition] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        fields = line.strip().split("|")
-        if len(fields) != 4:
-            raise ValueError(f"unexpected sinfo line: {line!r}")
-        name, gres, features, avail = fields
-        default = name.endswith("*")
-        name = name.rstrip("*")
-        part = partitions.setdefault(name, Partition(name))
-        part.default = part.default or default
-        feats = frozenset() if features in {"(null)", ""} else frozenset(features.split(","))
-        part.groups.append(NodeGroup(_gpu_count(gres), feats, up=avail.strip() == "up"))
-    return partitions
-
-
-def query_sinfo() -> dict[str, Partition]:
-    """Ask the cluster (``sinfo``) for its partitions, GPUs and node features."""
-    if shutil.which("sinfo") is None:
-        raise ClusterConfigError("executor is slurm but `sinfo` is not on PATH: is this a SLURM submit host?")
-    proc = subprocess.run(["sinfo", "-h", "-o", SINFO_FORMAT], capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise ClusterConfigError(f"`sinfo` failed ({proc.returncode}): {proc.stderr.strip()}")
-    return parse_sinfo(proc.stdout)
-
-
-def _constraint_ok(constraint: str, features: frozenset[str]) -> bool:
-    """Whether nodes with ``features`` satisfy a --constraint: ``a``, ``a&b``, ``a|b``, ``[a|b]``, ``a*2``."""
-    tokens = [re.sub(r"\*\d+$", "", t).strip() for t in re.split(r"[&|,\[\]()]", constraint)]
-    tokens = [t for t in tokens if t]
-    if not tokens:
-        return True
-    if "|" in constraint:
-        return any(t in features for t in tokens)
-    return all(t in features for t in tokens)
-
-
-def check_requests(requests: Iterable[JobRequest], partitions: Mapping[str, Partition]) -> list[str]:
-    """Every problem with ``requests`` on a cluster with ``partitions``, one line each (empty if none)."""
-    problems: list[str] = []
-    names = ", ".join(sorted(partitions)) or "none"
-    default = next((p for p in partitions.values() if p.default), None)
-    for req in sorted(set(requests), key=lambda r: (r.rule, str(r.partition))):
-        if req.partition is None:
-            if default is None:
-                problems.append(
-                    f"rule {req.rule}: no slurm_partition and the cluster has no default partition; "
-                    f"{HINTS['partition']}"
-                )
-                continue
-            part = default
+def _request_problems(req: JobRequest, partitions: Mapping[str, Partition]) -> list[str]:
+    """What in ``req`` no node can meet: one line per resource, each with its :func:`slurmsite.hint`."""
+    rule, names = req.rule, ", ".join(sorted(partitions)) or "none"
+    hint = lambda resource: slurmsite.hint(rule, resource)  # noqa: E731
+    if req.partition is None:
+        part = next((p for p in partitions.values() if p.default), None)
+        if part is None:
+            return [f"no slurm_partition and the cluster has no default partition; {hint('partition')}"]
+    else:
+        wanted = [p.strip() for p in str(req.partition).split(",") if p.strip()]
+        missing = [p for p in wanted if p not in partitions]
+        if missing:
+            return [
+                f"partition {', '.join(map(repr, missing))} does not exist on this cluster (partitions: {names}); "
+                f"{hint('partition')}"
+            ]
+        parts = [partitions[p] for p in wanted]
+        limits = [p.max_minutes for p in parts]
+        part = Partition(
+            ",".join(wanted),
+            up=any(p.up for p in parts),
+            max_minutes=None if None in limits else max(limits),
+            nodes=[n for p in parts for n in p.nodes],
+        )
+    where = f"partition {part.name!r}"
+    problems = []
+    if not part.up:
+        problems.append(f"{where} is not up (sinfo %a); {hint('partition')}")
+    elif not any(n.usable for n in part.nodes):
+        problems.append(f"no node of {where} is usable now (all down or drained); {hint('partition')}")
+    if req.runtime and part.max_minutes is not None and req.runtime > part.max_minutes:
+        problems.append(
+            f"runtime {_minutes(req.runtime)} exceeds the time limit of {where}, {_minutes(part.max_minutes)}; "
+            f"{hint('runtime')}"
+        )
+    nodes = part.nodes
+    # each resource alone: the nodes that have it (the request's own words, then the best node's)
+    checks: list[tuple[str, str, Any]] = []
+    if req.gpus > 0:
+        best = max((n.gpus for n in nodes), default=0)
+        if best == 0:
+            checks.append(("gpus", f"asks for {req.gpus} GPU(s) but {where} has no GPU (gres) on any node", None))
         else:
-            wanted = [p.strip() for p in str(req.partition).split(",") if p.strip()]
-            missing = [p for p in wanted if p not in partitions]
-            if missing:
-                problems.append(
-                    f"rule {req.rule}: partition {', '.join(map(repr, missing))} does not exist on this cluster "
-                    f"(partitions: {names}); {HINTS['partition']}"
+            checks.append(
+                (
+                    "gpus",
+                    f"asks for {req.gpus} GPUs but no node of {where} has more than {best}",
+                    lambda n: n.gpus >= req.gpus,
                 )
-                continue
-            part = Partition(",".join(wanted), groups=[g for p in wanted for g in partitions[p].groups])
-        if not any(g.up for g in part.groups):
-            problems.append(f"rule {req.rule}: partition {part.name!r} is not up (sinfo %a)")
-        groups = part.groups
-        if req.gpus > 0:
-            groups = [g for g in groups if g.gpus > 0]
-            if not groups:
-                problems.append(
-                    f"rule {req.rule}: asks for {req.gpus} GPU(s) but partition {part.name!r} has no GPU (gres) "
-                    f"on any node; {HINTS['gpu']}"
-                )
-                continue
-            if max(g.gpus for g in groups) < req.gpus:
-                problems.append(
-                    f"rule {req.rule}: asks for {req.gpus} GPUs but no node of partition {part.name!r} has more than "
-                    f"{max(g.gpus for g in groups)}"
-                )
-        if req.constraint and not any(_constraint_ok(req.constraint, g.features) for g in groups):
-            feats = sorted({f for g in part.groups for f in g.features}) or ["none"]
-            problems.append(
-                f"rule {req.rule}: constraint {req.constraint!r} matches no node"
-                f"{' with a GPU' if req.gpus else ''} of partition {part.name!r} (features there: "
-                f"{', '.join(feats)}); {HINTS['constraint']}"
             )
+        if req.gpu_model:
+            types = sorted({t for n in nodes for t in n.gpu_types}) or ["none named"]
+            checks.append(
+                (
+                    "gpu_model",
+                    f"GPU model {req.gpu_model!r} is on no node of {where} (GPU types there: {', '.join(types)})",
+                    lambda n: req.gpu_model in n.gpu_types,
+                )
+            )
+    best_cpus = max((n.cpus for n in nodes), default=0)
+    checks.append(
+        (
+            "cpus",
+            f"asks for {req.cpus} CPUs but the largest node of {where} has {best_cpus}",
+            lambda n: n.cpus >= req.cpus,
+        )
+    )
+    if req.mem_mb:
+        best_mem = max((n.memory_mb for n in nodes), default=0)
+        checks.append(
+            (
+                "mem_mb",
+                f"asks for {req.mem_mb} MB of memory but the largest node of {where} has {best_mem} MB",
+                lambda n: n.memory_mb >= req.mem_mb,
+            )
+        )
+    if req.constraint:
+        feats = sorted({f for n in nodes for f in n.features}) or ["none"]
+        checks.append(
+            (
+                "constraint",
+                f"constraint {req.constraint!r} matches no node of {where} (features there: {', '.join(feats)})",
+                lambda n: sinfo.constraint_ok(req.constraint, n.features),
+            )
+        )
+    fitting = list(nodes)
+    for resource, message, ok in checks:
+        if ok is None or not any(ok(n) for n in nodes):
+            problems.append(f"{message}; {hint(resource)}")
+        else:
+            fitting = [n for n in fitting if ok(n)]
+    if len(problems) == 0 and not fitting:
+        asked = [f"{req.cpus} CPUs"] + ([f"{req.mem_mb} MB"] if req.mem_mb else [])
+        asked += [f"{req.gpus} GPU(s)"] if req.gpus else []
+        asked += [f"features {req.constraint!r}"] if req.constraint else []
+        problems.append(
+            f"no single node of {where} has all of {', '.join(asked)} (each alone exists on some node); "
+            f"{hint('mem_mb')}, or {hint('cpus')}"
+        )
     return problems
 
 
-def request_from_resources(rule: str, resources: Mapping[str, Any]) -> JobRequest:
-    """The SLURM request the executor plugin makes of a job with these (evaluated) resources."""
+def check_requests(requests: Iterable[JobRequest], partitions: Mapping[str, Partition]) -> list[str]:
+    """Every problem with ``requests`` on a cluster with ``partitions``, one line each (empty if
+    none), ``rule NAME: ...``, rule by rule, each problem once."""
+    out: list[str] = []
+    for req in sorted(set(requests), key=lambda r: (r.rule, str(r.partition), r.cpus, r.mem_mb or 0)):
+        for problem in _request_problems(req, partitions):
+            line = f"rule {req.rule}: {problem}"
+            if line not in out:
+                out.append(line)
+    return out
+
+
+def _positive_int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and int(value) > 0 else None
+    except (TypeError, ValueError):
+        return None
+
+
+def request_from_resources(rule: str, resources: Mapping[str, Any], threads: int = 1) -> JobRequest:
+    """The SLURM request the executor plugin makes of a job with these (evaluated) resources
+    and ``threads`` (see the module's docstring for the mapping)."""
     gpus = resources.get("gpu") or 0
     try:
         gpus = int(gpus)
     except (TypeError, ValueError):
         gpus = 1
     gres = str(resources.get("gres") or "")
+    gpu_model = resources.get("gpu_model") or None
     if not gpus and gres.split(":")[0] == "gpu":
         m = re.search(r":(\d+)$", gres)
         gpus = int(m.group(1)) if m else 1
+        parts = gres.split(":")
+        if gpu_model is None and (len(parts) == 3 or (len(parts) == 2 and not m)):
+            gpu_model = parts[1]
+    gpu_job = gpus > 0
+    if _positive_int(resources.get("cpus_per_task")):
+        cpus = int(resources["cpus_per_task"])
+    elif gpu_job and _positive_int(resources.get("cpus_per_gpu")):
+        cpus = int(resources["cpus_per_gpu"]) * gpus
+    else:
+        cpus = max(1, int(threads))
+    if _positive_int(resources.get("mem_mb_per_cpu")):
+        mem = int(resources["mem_mb_per_cpu"]) * cpus
+    else:
+        mem = _positive_int(resources.get("mem_mb"))
     partition = resources.get("slurm_partition") or None
     constraint = resources.get("constraint") or None
     return JobRequest(
@@ -206,7 +232,16 @@ def request_from_resources(rule: str, resources: Mapping[str, Any]) -> JobReques
         None if partition is None else str(partition),
         gpus,
         None if constraint is None else str(constraint),
+        cpus=cpus,
+        mem_mb=mem,
+        runtime=_positive_int(resources.get("runtime")),
+        gpu_model=None if gpu_model is None else str(gpu_model),
     )
+
+
+def request_from_job(job: Any) -> JobRequest:
+    """:func:`request_from_resources` of a Snakemake job (its evaluated resources and threads)."""
+    return request_from_resources(job.rule.name, dict(job.resources.items()), getattr(job, "threads", 1))
 
 
 def executor_plugin(workflow: Any) -> Any:
@@ -240,11 +275,32 @@ def timing_cores(workflow: Any, cluster_threads: int) -> int:
     plugin = executor_plugin(workflow)
     if plugin is None or plugin.common_settings.non_local_exec:
         return int(cluster_threads)
+    if plugin.common_settings.dryrun_exec and slurm_profile(workflow):
+        return int(cluster_threads)  # a dry run of a SLURM run shows (and checks) what it will ask
     return int(workflow.cores)
 
 
+def slurm_profile(workflow: Any) -> bool:
+    """Whether the resources come from a SLURM profile: its default resources name a partition
+    (``profiles/slurm`` always does). Tells a dry run bound for SLURM from a local one."""
+    settings = getattr(workflow, "resource_settings", None)
+    defaults = getattr(settings, "default_resources", None)
+    try:
+        return defaults is not None and "slurm_partition" in defaults
+    except TypeError:
+        return False
+
+
+def _submitted_jobs(workflow: Any, include_finished: bool = False) -> list[Any]:
+    """The jobs to run that go to the cluster: not the local rules, not rules without a command."""
+    local = set(getattr(workflow, "_localrules", ()))
+    jobs = workflow.dag.needrun_jobs(exclude_finished=not include_finished)
+    return [j for j in jobs if not getattr(j.rule, "norun", False) and j.rule.name not in local]
+
+
 def check_workflow(workflow: Any, partitions: Mapping[str, Partition] | None = None) -> None:
-    """In ``onstart``: raise :class:`ClusterConfigError` if a job to run asks SLURM for what it lacks.
+    """In ``onstart``: raise :class:`ClusterConfigError` if a job to run asks SLURM for what no
+    node has.
 
     No-op unless the executor is ``slurm``. ``partitions`` (for tests) replaces the ``sinfo`` query.
     Raises :class:`ClusterConfigError` when the executor cannot be determined (see
@@ -255,11 +311,51 @@ def check_workflow(workflow: Any, partitions: Mapping[str, Partition] | None = N
         raise ClusterConfigError("onstart ran without an executor plugin: cannot tell whether jobs go to SLURM")
     if plugin.name != "slurm":
         return
-    requests = {
-        request_from_resources(job.rule.name, dict(job.resources.items())) for job in workflow.dag.needrun_jobs()
-    }
+    requests = {request_from_job(job) for job in _submitted_jobs(workflow)}
     if not requests:
         return
-    problems = check_requests(requests, partitions if partitions is not None else query_sinfo())
+    problems = check_requests(requests, partitions if partitions is not None else sinfo.query_sinfo())
     if problems:
         raise ClusterConfigError("the SLURM request cannot be met; no job was submitted:\n  " + "\n  ".join(problems))
+
+
+def dry_run_report(workflow: Any, partitions: Mapping[str, Partition] | None = None) -> str | None:
+    """The pre-flight report of a dry run (``-n``) of jobs bound for SLURM, or None when the dry
+    run is not one: no dry run, or no job carries a ``slurm_partition`` (no SLURM profile)."""
+    plugin = executor_plugin(workflow)
+    if plugin is None or not plugin.common_settings.dryrun_exec or workflow.dag is None:
+        return None
+    jobs = _submitted_jobs(workflow, include_finished=True)
+    if not any("slurm_partition" in dict(j.resources.items()) for j in jobs):
+        return None
+    requests = {request_from_job(job) for job in jobs}
+    head = "SLURM pre-flight check (dry run)"
+    if partitions is None:
+        try:
+            partitions = sinfo.query_sinfo()
+        except (ClusterConfigError, OSError, subprocess.SubprocessError, ValueError) as exc:
+            return f"{head}: not checked, the cluster could not be asked: {exc}"
+    problems = check_requests(requests, partitions)
+    rules = sorted({r.rule for r in requests})
+    if not problems:
+        return f"{head}: every request of {len(rules)} rule(s) ({', '.join(rules)}) fits a node of its partition."
+    return f"{head}: the real run would stop before any submission:\n  " + "\n  ".join(problems)
+
+
+def report_dry_run_at_exit(workflow: Any) -> None:
+    """Print :func:`dry_run_report` to stderr when this Snakemake process ends (for ``common.smk``).
+
+    Snakemake calls no handler (``onstart``, ``onsuccess``) in a dry run, and only after the DAG
+    is built are the jobs and their resources known: the end of the process is the one place
+    left. Anything that goes wrong there is printed, never raised: a dry run stays a dry run.
+    """
+
+    def report() -> None:
+        try:
+            text = dry_run_report(workflow)
+        except Exception as exc:  # a report at exit must not turn into a traceback
+            text = f"SLURM pre-flight check (dry run): failed: {type(exc).__name__}: {exc}"
+        if text:
+            print(text, file=sys.stderr, flush=True)
+
+    atexit.register(report)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from yoloshrink import bundle, cluster, layout, offline, targets, workflowcfg
+from yoloshrink import bundle, cluster, layout, offline, slurmsite, targets, workflowcfg
 
 min_version("9.0")
 
@@ -118,6 +118,17 @@ def optional_targets():
     return []
 
 
+# Rules the site runs on the submit host instead of submitting them (YOLOSHRINK_SLURM_LOCAL_RULES,
+# its choice: seconds of work each, not worth a place in the queue; docs/cluster.md). The
+# `localrules:` directive takes literal names only; this is the call it compiles to.
+workflow.localrules(*slurmsite.Site.from_environ().local_rule_names())
+
+
+# On SLURM: one sinfo call checks every job's request (partition, CPUs, memory, GPUs, runtime,
+# node features) against the nodes before the first submission; a dry run (-n), which runs no
+# handler, prints the same check as a report when it ends.
+cluster.report_dry_run_at_exit(workflow)
+
+
 onstart:
-    # On SLURM: one sinfo call checks every partition, GPU and node feature the profile asks for.
     cluster.check_workflow(workflow)
