@@ -46,7 +46,7 @@ format: $(STAMP)
 test: lint
 	$(PYTEST)
 
-# The development loop: unit and dry-run tests only (no end-to-end run, no SLURM), about 2.5 minutes.
+# The development loop: unit and dry-run tests only (no end-to-end run, no SLURM), about 3.5 minutes.
 test-fast: $(STAMP)
 	$(PYTEST) -m "not e2e and not slurm"
 
