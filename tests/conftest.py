@@ -7,9 +7,61 @@ from yoloshrink import offline
 offline.apply()
 
 
+import json  # noqa: E402
 import os  # noqa: E402
 
+import file_times  # noqa: E402
 import pytest  # noqa: E402
+
+#: Set by .ci/run: a SLURM test that skips (no SLURM, not root) fails instead, so that CI never
+#: passes without having run them.
+REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
+
+
+#: The order in which pytest-xdist hands the test files to its workers (the Makefile's
+#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker). First the file
+#: that builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), the SLURM
+#: tests (whose SLURM run waits on SLURM more than it computes) and the longest unit-test files;
+#: then the rest in pytest's order, the cores test (its own run, then a comparison with the tiny
+#: run), and last the files that start from a copy of the finished tiny run, longest first. Every
+#: run ends with the time each file took (file_times.py): keep the longest early.
+FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
+FILES_LAST = ("test_cores.py", "test_levers_workflow.py", "test_workflow_changes.py", "test_host_venv.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if name in FILES_FIRST:
+            return FILES_FIRST.index(name)
+        return len(FILES_FIRST) + 1 + FILES_LAST.index(name) if name in FILES_LAST else len(FILES_FIRST)
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    file_times.record(report)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller prints
+        return
+    lines = file_times.table()
+    if lines:
+        terminalreporter.write_sep("=", "time per test file")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Where SLURM is required (CI), a skipped SLURM test is a failure that says why it skipped."""
+    report = yield
+    if REQUIRE_SLURM and report.skipped and item.get_closest_marker("slurm") is not None:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"YOLOSHRINK_REQUIRE_SLURM=1 but this SLURM test skipped: {reason}"
+    return report
 
 
 @pytest.fixture(autouse=True)
@@ -31,10 +83,21 @@ def restore_threads():
 def detector(tmp_path_factory):
     """An untrained YOLOv8 w0.125 at 96 px whose head's last layers are scaled up, so that it
     detects boxes of varied sizes and scores at ultralytics' predict threshold, exported to every float format, and
-    generated validation images (a calibration data.yaml with labels: the val split).
+    generated validation images (a calibration data.yaml with labels: the val split). Built once
+    per pytest session, whichever worker asks first (helpers.build_once); tests only read it.
 
     Returns {"dir", "imgsz", "pt", "onnx", "openvino", "ncnn", "torchscript", "data", "images"}.
     """
+    from helpers import build_once
+
+    root = build_once(tmp_path_factory, "detector", build_detector)
+    paths = json.loads((root / "detector.json").read_text())
+    out = {k: Path(v) for k, v in paths.items() if k not in ("imgsz", "images")}
+    return {**out, "imgsz": paths["imgsz"], "images": [Path(p) for p in paths["images"]]}
+
+
+def build_detector(root: Path) -> None:
+    """The detector of the fixture above, in ``root``, its paths in ``root/detector.json``."""
     import numpy as np
     import torch
     from ultralytics import YOLO
@@ -43,7 +106,7 @@ def detector(tmp_path_factory):
     from yoloshrink.datasets.files import list_images
     from yoloshrink.datasets.synthetic.generate import generate_dataset
 
-    root = tmp_path_factory.mktemp("detector")
+    root.mkdir()
     cfg = model.variant_yaml(width=0.125, depth=0.33, max_channels=1024, nc=2)
     model.write_variant_yaml(root / "w0.125.yaml", cfg)
     yolo = YOLO(str(root / "w0.125.yaml"), task="detect")
@@ -95,4 +158,27 @@ def detector(tmp_path_factory):
             {"variant": "w0.125", "format": fmt, "status": "ok", "artefact": produced.name, "end2end": False},
         )
         out[fmt] = folder / produced.name
-    return out
+    out = {k: v if k == "imgsz" else [str(p) for p in v] if k == "images" else str(v) for k, v in out.items()}
+    (root / "detector.json").write_text(json.dumps(out))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """The real Snakefile run on the tiny config (.test/config.yaml), without a network where
+    ``unshare --net`` works: built once per pytest session, by the first test (of any worker)
+    that asks for it. Tests may only read it and run dry runs in it (writing configs under
+    .test/); a test that changes a run works on ``helpers.copy_run(tiny_run, ...)``.
+
+    ``YOLOSHRINK_E2E_DIR`` (development only) names a finished tiny run to use instead."""
+    from helpers import build_once, make_workdir, no_network_prefix, snakemake
+
+    reuse = os.environ.get("YOLOSHRINK_E2E_DIR")
+    if reuse and (Path(reuse) / "results/benchmark.csv").exists():
+        return Path(reuse)
+
+    def build(workdir: Path) -> None:
+        make_workdir(workdir)
+        # the whole run happens without a network where possible: proof that nothing is fetched
+        snakemake(workdir, "--configfile", ".test/config.yaml", prefix=no_network_prefix())
+
+    return build_once(tmp_path_factory, "tiny-run", build)

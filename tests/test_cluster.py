@@ -258,9 +258,17 @@ FAKE_SINFO = (
 
 
 def _fake_cluster(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A folder of SLURM's client commands, first on PATH, for a cluster with no job: every
+    command the executor plugin looks for (it refuses to load without `squeue` or `sacct`, and
+    asks `scontrol` for MinJobAge), whatever the machine has installed. `sbatch` records its
+    calls and fails, so that a test sees any submission."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake_command(bin_dir, "sinfo", FAKE_SINFO)
+    fake_command(bin_dir, "squeue", "exit 0\n")  # no job queued
+    fake_command(bin_dir, "sacct", "exit 0\n")  # no job recorded
+    fake_command(bin_dir, "scontrol", "echo 'MinJobAge               = 300 sec'\n")
+    fake_command(bin_dir, "scancel", "exit 0\n")
     calls = tmp_path / "sbatch.calls"
     fake_command(bin_dir, "sbatch", f'echo "$*" >> {calls}\nexit 1\n')
     return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}, calls

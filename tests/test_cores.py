@@ -1,4 +1,5 @@
-"""End-to-end: the same results whatever --cores, from two fresh runs of the tiny config."""
+"""End-to-end: the same results whatever --cores: a fresh run at --cores 8 against the session's
+tiny run (conftest.py's ``tiny_run``, --cores 2)."""
 
 from __future__ import annotations
 
@@ -6,49 +7,36 @@ import json
 
 import pandas as pd
 import pytest
-from helpers import make_workdir, snakemake, write_config
+from helpers import make_workdir, snakemake
 
 from yoloshrink import layout
 
 pytestmark = pytest.mark.e2e
 
-
-def pin_threads_fewer_formats(cfg: dict) -> None:
-    """The tiny config with 1 training thread, one width trained with two seeds and two formats
-    (one calibrated): both trainings and then the exports in flight together at --cores 8, in
-    a fraction of the time."""
-    cfg["train"]["threads"] = 1
-    cfg["train"]["seeds"] = [0, 1]
-    cfg["model"]["widths"] = [0.125]
-    cfg["export"]["formats"] = ["onnx", "openvino-int8"]
-    # "auto" keeps the fastest INT8 setting, and near-ties may go either way between two runs:
-    # a named setting makes the INT8 export a function of the model alone
-    cfg["export"]["quantize"] = {"choose": {"openvino-int8": "ultralytics"}}
+# the tiny config's narrow variant: both seeds' trainings, and its float and INT8 exports
+# (.test/config.yaml names OpenVINO's INT8 setting: the export is a function of the model alone,
+# where "auto" would keep whichever candidate timed faster)
+FORMATS = ("onnx", "openvino-int8")
+TARGETS = [layout.train_info("w0.125-seed1")] + [layout.accuracy_json("w0.125", t) for t in ("pytorch", *FORMATS)]
 
 
-def test_cores_8_and_cores_1_give_the_same_results(tmp_path):
-    """Two fresh runs: --cores 8 (both trainings, the exports and the scoring jobs in flight
-    together) and --cores 1 (one job at a time) must produce the same models and scores.
+def test_cores_8_gives_the_models_and_scores_of_the_run_at_cores_2(tiny_run, tmp_path):
+    """At --cores 8 both trainings of w0.125 (2 threads each, as the tiny config sets), then its
+    exports and scoring jobs, are in flight together; in the tiny run (--cores 2) each training
+    held both cores, one after the other. Models, exports and scores must be the same.
 
-    Both stop at the accuracy records: what follows (timing, the table, the report) is a
-    function of those records and of the clock, and would only add minutes. Training threads
-    are pinned to 1 in both: torch's results depend on its thread count (its reductions are
-    split differently), and Snakemake caps a job's threads at --cores, so the default config
-    would compare different trainings.
+    The fresh run stops at the accuracy records: what follows (timing, the table, the report)
+    is a function of those records and of the clock. The training threads are the config's in
+    both runs: torch's results depend on its thread count, and Snakemake caps a job's threads at
+    --cores (so --cores 1 would train differently by design, not by a bug).
     """
     import numpy as np
     import onnxruntime as ort
     import torch
 
-    runs = {}
-    for cores in (8, 1):
-        work = make_workdir(tmp_path / f"cores{cores}")
-        cfg = write_config(work, "pinned.yaml", pin_threads_fewer_formats)
-        targets = [layout.train_info("w0.125-seed1")]
-        targets += [layout.accuracy_json("w0.125", t) for t in ("pytorch", "onnx", "openvino-int8")]
-        snakemake(work, *targets, "--configfile", cfg, cores=cores)  # the targets before --configfile
-        runs[cores] = work
-    a, b = runs[8], runs[1]
+    a = make_workdir(tmp_path / "cores8")
+    snakemake(a, *TARGETS, "--configfile", ".test/config.yaml", cores=8)  # the targets before --configfile
+    b = tiny_run
     for rel in ("results/dataset/summary.json", "results/dataset/data.yaml"):
         assert (a / rel).read_text().replace(str(a), "") == (b / rel).read_text().replace(str(b), ""), rel
     x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
@@ -70,10 +58,10 @@ def test_cores_8_and_cores_1_give_the_same_results(tmp_path):
         outs.append(sess.run(None, {sess.get_inputs()[0].name: x})[0])
     assert np.array_equal(*outs), "the exported ONNX models disagree"
     assert (a / layout.model_summary("w0.125")).read_text() == (b / layout.model_summary("w0.125")).read_text()
-    for fmt in ("onnx", "openvino-int8"):
+    for fmt in FORMATS:
         ea, eb = (json.loads((w / layout.export_dir("w0.125", fmt) / layout.EXPORT_RECORD).read_text()) for w in (a, b))
         assert ea["status"] == eb["status"] == "ok" and ea["size_bytes"] == eb["size_bytes"], fmt
-    for target in ("pytorch", "onnx", "openvino-int8"):
+    for target in ("pytorch", *FORMATS):
         sa, sb = (json.loads((w / layout.accuracy_json("w0.125", target)).read_text()) for w in (a, b))
         sa.pop("val_ms_per_image"), sb.pop("val_ms_per_image")  # a clock reading
         assert sa["status"] == "ok" and {"map50_95", "map50", "precision", "recall"} <= set(sa), sa

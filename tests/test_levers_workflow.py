@@ -2,7 +2,9 @@
 
 YOLOv8 w0.125 (the teacher) and YOLO26 w0.125, plus YOLO26 w0.125 distilled from the teacher
 (``yolo26-w0.125-kd``); one seed, ONNX (keeps YOLO26's end-to-end head) and NCNN (cannot: the
-exporter falls back to the one-to-many branch and NMS).
+exporter falls back to the one-to-many branch and NMS). The run continues a copy of the
+session's tiny run (conftest.py's ``tiny_run``): its dataset, the teacher's training, exports
+and timings are reused, as a user who adds the levers to a finished run would see.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import job_counts, make_workdir, snakemake, write_config
+from helpers import copy_run, job_counts, job_record, snakemake, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +28,13 @@ def levers(cfg: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    workdir = make_workdir(tmp_path_factory.mktemp("levers"))
-    snakemake(workdir, "--configfile", write_config(workdir, "levers.yaml", levers))
+def run(tiny_run, tmp_path_factory) -> Path:
+    workdir = copy_run(tiny_run, tmp_path_factory.mktemp("levers") / "run")
+    cfg = write_config(workdir, "levers.yaml", levers)
+    counts = job_counts(snakemake(workdir, "--configfile", cfg, "--dry-run").stdout)
+    # the teacher (w0.125, seed 0) and the dataset come from the tiny run: only the new families train
+    assert counts.get("train") == 2 and "builtin_dataset" not in counts, counts
+    snakemake(workdir, "--configfile", cfg)
     return workdir
 
 
@@ -50,13 +56,11 @@ def test_every_family_and_the_distilled_student_get_their_rows(run):
 
 
 def test_the_student_trained_after_its_teacher_from_its_best_pt(run):
-    trains = []
-    for path in (run / ".snakemake/metadata").rglob("*"):
-        rec = json.loads(path.read_text())
-        if rec.get("rule") == "train":
-            trains.append(rec)
-    teacher = next(r for r in trains if "results/models/w0.125/model.yaml" in r["input"])
-    student = next(r for r in trains if "results/models/yolo26-w0.125-kd/model.yaml" in r["input"])
+    teacher = job_record(run, "results/train/w0.125/train_info.json")  # seed 0, from the tiny run
+    student = job_record(run, "results/train/yolo26-w0.125-kd/train_info.json")
+    assert teacher["rule"] == student["rule"] == "train"
+    assert "results/models/w0.125/model.yaml" in teacher["input"]
+    assert "results/models/yolo26-w0.125-kd/model.yaml" in student["input"]
     assert "results/train/w0.125/train_info.json" in student["input"]
     assert student["starttime"] >= teacher["endtime"]
     info = json.loads((run / "results/train/yolo26-w0.125-kd/train_info.json").read_text())

@@ -1,6 +1,7 @@
 """The SLURM profile on a real (single-node, throw-away) SLURM: same results as a local run.
 
-A module fixture installs Debian's slurmctld/slurmd/slurm-client/munge if missing, writes
+A module fixture (where Debian's slurmctld/slurmd/slurm-client/munge are installed: `tests/slurm/cluster.sh
+install`, which .ci/run calls) writes
 /etc/slurm/slurm.conf from tests/slurm/slurm.conf.in (one node `debug` partition, a small GPU
 node: 2 declared CPUs, 21694 MB, one fake GPU on /dev/fakegpu0, node feature `bench_cpu`),
 starts munged, slurmctld and slurmd (tests/slurm/cluster.sh), and stops them afterwards, also
@@ -27,9 +28,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from helpers import job_counts, make_workdir, write_config
+from helpers import copy_run, dry_run_outputs, job_counts, make_workdir, snakemake, workflow_env, write_config
 
 from yoloshrink import cluster, layout, sinfo
 
@@ -84,25 +86,34 @@ def _sh(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> su
     )
 
 
+#: SLURM's daemons and client commands the tests start and call (Debian's slurmctld, slurmd,
+#: slurm-client and munge packages)
+SLURM_COMMANDS = ("slurmctld", "slurmd", "munged", "sinfo", "squeue", "sbatch", "scancel", "scontrol")
+GET_SLURM = (
+    "install it as root with `tests/slurm/cluster.sh install` (Debian's slurmctld slurmd slurm-client munge),"
+    " as .ci/run does"
+)
+
+
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
-    """A running single-node SLURM for this module; every daemon it started is stopped after."""
+    """A running single-node SLURM for this module; every daemon it started is stopped after.
+    Skips, saying how to get one, where SLURM is not installed or this user is not root (CI
+    installs it and turns such a skip into a failure: conftest.py, YOLOSHRINK_REQUIRE_SLURM)."""
+    missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
+    if missing:
+        pytest.skip(f"SLURM is not installed here ({', '.join(missing)} not on PATH): {GET_SLURM}")
     if os.geteuid() != 0:
-        pytest.skip("needs root: installs SLURM with apt and starts slurmctld/slurmd/munged")
-    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
-        pytest.skip("SLURM is not installed and there is no apt-get to install it")
-    configured = Path("/etc/slurm/slurm.conf").exists() and shutil.which("sinfo")
+        pytest.skip("needs root: starts slurmctld, slurmd and munged and writes /etc/slurm")
+    configured = Path("/etc/slurm/slurm.conf").exists()
     if configured and subprocess.run(["sinfo"], capture_output=True, timeout=30).returncode == 0:
         pytest.skip("a SLURM is already configured and running on this machine; not touching it")
     t0 = time.monotonic()
-    proc = _sh("install", timeout=600)
-    if proc.returncode != 0:
-        pytest.skip(f"apt-get could not install SLURM: {(proc.stdout + proc.stderr)[-1500:]}")
     env = {"YOLOSHRINK_SLURM_STATE": str(tmp_path_factory.mktemp("slurm-state"))}
     try:
         proc = _sh("start", env=env, timeout=120)
         assert proc.returncode == 0, f"SLURM did not start:\n{proc.stdout}\n{proc.stderr}"
-        print(f"SLURM installed and up in {time.monotonic() - t0:.0f} s")
+        print(f"SLURM up in {time.monotonic() - t0:.0f} s")
         yield env
     finally:
         stop = _sh("stop", env=env, timeout=120)
@@ -123,7 +134,7 @@ def _run(workdir: Path, args: list[str], env: dict[str, str]) -> subprocess.Pope
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **env},
+        env=workflow_env(env),
     )
 
 
@@ -133,49 +144,65 @@ def _jobs() -> list[dict[str, str]]:
     return [dict(re.findall(r"(\w+)=(\S*)", line)) for line in out.splitlines() if line.strip()]
 
 
+def _normalised(path: Path) -> str:
+    """``path`` with the time/host/pid-stamped TensorBoard event name normalised."""
+    return re.sub(r"events\.out\.tfevents\..*", "events.out.tfevents.*", str(path))
+
+
 def _files(root: Path) -> set[str]:
-    """Files under results/, with the time/host/pid-stamped TensorBoard event name normalised."""
-    return {
-        re.sub(r"events\.out\.tfevents\..*", "events.out.tfevents.*", str(p.relative_to(root)))
-        for p in (root / "results").rglob("*")
-        if p.is_file()
-    }
+    """Every file under results/, normalised."""
+    return {_normalised(p.relative_to(root)) for p in (root / "results").rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
-def runs(slurm, tmp_path_factory):
-    """(slurm workdir, local workdir, seconds): both runs of TARGETS, side by side."""
-    base = tmp_path_factory.mktemp("slurm-e2e")
-    on_slurm, local = make_workdir(base / "slurm"), make_workdir(base / "local")
+def runs(slurm, tmp_path_factory, request) -> SimpleNamespace:
+    """TARGETS run through SLURM (``slurm``: its workdir) and the session's tiny run (``local``:
+    conftest.py's ``tiny_run``, the same config with the local executor), with the local
+    executor's plan for TARGETS (``counts``: jobs per rule; ``outputs``: the jobs' outputs) and
+    the SLURM run's ``seconds``. The tiny run is asked for only once the SLURM run is done, so
+    that the SLURM run goes on while another worker builds it."""
+    on_slurm = make_workdir(tmp_path_factory.mktemp("slurm-e2e") / "slurm")
+    plan = snakemake(on_slurm, *TARGETS, "--configfile", ".test/config.yaml", "--dry-run").stdout
     t0 = time.monotonic()
-    procs = {
-        "slurm": (on_slurm, _run(on_slurm, SLURM_ARGS, SLURM_ENV)),
-        "local": (local, _run(local, ["--cores", "2"], {})),
-    }
+    proc = _run(on_slurm, SLURM_ARGS, SLURM_ENV)
     try:
-        for name, (work, proc) in procs.items():
-            rc = proc.wait(timeout=900)
-            assert rc == 0, f"{name} run failed:\n{(work / 'snakemake.out').read_text()[-6000:]}"
+        rc = proc.wait(timeout=900)
+        assert rc == 0, f"SLURM run failed:\n{(on_slurm / 'snakemake.out').read_text()[-6000:]}"
     finally:
-        for _, proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=60)
-    return on_slurm, local, time.monotonic() - t0
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=60)
+    seconds = time.monotonic() - t0
+    return SimpleNamespace(
+        slurm=on_slurm,
+        local=request.getfixturevalue("tiny_run"),
+        seconds=seconds,
+        counts=job_counts(plan),
+        outputs=dry_run_outputs(plan),
+    )
+
+
+def _products(root: Path, outputs: list[str]) -> set[str]:
+    """The files under results/ that the jobs of ``outputs`` made in ``root``: each output file,
+    every file in an output folder, and a training's whole run folder (ultralytics' weights,
+    results.csv, TensorBoard events, ...: complete when its train_info.json appears)."""
+    made: set[Path] = set()
+    for out in (root / o for o in outputs if o.startswith("results/")):
+        folder = out.parent if out.name == layout.TRAIN_INFO else out if out.is_dir() else None
+        made |= {p for p in folder.rglob("*") if p.is_file()} if folder else {out}
+    return {_normalised(p.relative_to(root)) for p in made}
 
 
 def test_every_job_ran_on_slurm_where_the_profile_puts_it(runs):
-    on_slurm, _, seconds = runs
-    print(f"both runs took {seconds:.0f} s")
-    jobs = [j for j in _jobs() if j.get("WorkDir") == str(on_slurm)]
+    print(f"the SLURM run took {runs.seconds:.0f} s")
+    jobs = [j for j in _jobs() if j.get("WorkDir") == str(runs.slurm)]
     by_rule: dict[str, list[dict[str, str]]] = {}
     for job in jobs:
         rule = re.sub(r"_wildcards_.*", "", job["Comment"]).removeprefix("rule_")
         by_rule.setdefault(rule, []).append(job)
-    # every job of the run went through SLURM: the same rules, as often, as the local run's jobs
-    local_counts = job_counts((runs[1] / "snakemake.out").read_text())
+    # every job of the run went through SLURM: the same rules, as often, as the local executor plans
     assert set(by_rule) >= RULES, sorted(by_rule)
-    assert {r: len(js) for r, js in by_rule.items()} == local_counts, local_counts
+    assert {r: len(js) for r, js in by_rule.items()} == runs.counts, runs.counts
     assert len(by_rule["model_yaml"]) == 2
     for rule, rule_jobs in by_rule.items():
         for job in rule_jobs:
@@ -193,14 +220,14 @@ def test_every_job_ran_on_slurm_where_the_profile_puts_it(runs):
 
 
 def test_slurm_and_local_runs_produce_the_same_files(runs):
-    on_slurm, local, _ = runs
-    files = _files(on_slurm)
-    assert files == _files(local)
+    files = _files(runs.slurm)
+    assert files == _products(runs.slurm, runs.outputs)  # nothing beyond what its jobs make
+    assert files == _products(runs.local, runs.outputs)  # what the same jobs made in the local run
     assert {*TARGETS, "results/train/w0.125/weights/best.pt", "results/train/w0.125/results.csv"} <= files
 
 
 def test_same_model_summaries_and_training(runs):
-    on_slurm, local, _ = runs
+    on_slurm, local = runs.slurm, runs.local
     for v in ("w0.25", "w0.125"):
         a, b = (json.loads((w / f"results/models/{v}/summary.json").read_text()) for w in (on_slurm, local))
         assert a == b and a["parameters"] > 0, v
@@ -243,7 +270,7 @@ def test_unknown_partition_fails_at_once_naming_it(slurm, tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, **SLURM_ENV, "YOLOSHRINK_SLURM_CPU_PARTITION": "nope"},
+        env=workflow_env({**SLURM_ENV, "YOLOSHRINK_SLURM_CPU_PARTITION": "nope"}),
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -263,7 +290,7 @@ def test_preflight_check_stops_a_bad_profile_before_any_submission(slurm, tmp_pa
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, **SLURM_ENV, "YOLOSHRINK_SLURM_GPU_PARTITION": "gpux"},
+        env=workflow_env({**SLURM_ENV, "YOLOSHRINK_SLURM_GPU_PARTITION": "gpux"}),
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -278,7 +305,7 @@ def test_the_train_memory_beyond_the_node_is_named_before_any_job_and_in_a_dry_r
     environment variable that changes each; `-n` prints the same as a report."""
     work = make_workdir(tmp_path / "mem")
     before = len(_jobs())
-    env = {**os.environ, **PARTITIONS}  # the profile's own training request
+    env = workflow_env(PARTITIONS)  # the profile's own training request
     target = "results/train/w0.125/train_info.json"
     lines = [
         "rule train: asks for 48000 MB of memory but the largest node of partition 'debug' has 21694 MB; "
@@ -307,7 +334,7 @@ def test_a_cancelled_training_is_resubmitted_and_resumes_in_the_same_invocation(
     job resumes from the checkpoint of the cancelled one. In a copy of the SLURM run above, so
     that only the training (now of 4 epochs) runs."""
     work = tmp_path / "cancel"
-    shutil.copytree(runs[0], work, symlinks=True)
+    copy_run(runs.slurm, work)
     cfg = write_config(work, "long.yaml", lambda c: c["train"].update(epochs=EPOCHS))
     log = open(work / "snakemake.out", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
@@ -316,7 +343,7 @@ def test_a_cancelled_training_is_resubmitted_and_resumes_in_the_same_invocation(
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **SLURM_ENV},
+        env=workflow_env(SLURM_ENV),
     )
     last = work / "results/train/.partial/w0.125/weights/last.pt"
     try:

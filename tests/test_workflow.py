@@ -1,64 +1,44 @@
 """End-to-end: the real Snakefile on the tiny config (.test/config.yaml), then caching checks.
 
-One module-scoped run (a few minutes on 2 cores) is shared by the tests; each test asserts on
-real outputs. Caching tests are dry runs against the finished run with an edited config.
+The tests read the session's tiny run (conftest.py's ``tiny_run``, a few minutes on 2 cores,
+built once for every file that uses it) and assert on its real outputs. Caching tests are dry
+runs against the finished run with an edited config; tests that change a run are in
+tests/test_workflow_changes.py and tests/test_host_venv.py, on copies.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from helpers import SNAKEMAKE, job_counts, make_workdir, recorded_jobs, snakemake, write_config
+from helpers import (
+    FORMATS,
+    RUNS,
+    TARGETS,
+    VARIANTS,
+    job_counts,
+    no_network_prefix,
+    recorded_jobs,
+    snakemake,
+    write_config,
+)
 
 from yoloshrink import table
-
-FORMATS = ["pytorch", "torchscript", "onnx", "openvino", "ncnn", "onnx-int8", "openvino-int8"]
-TARGETS = [
-    "pytorch",
-    "torchscript",
-    "onnx",
-    "openvino",
-    "openvino-f32",
-    "openvino-bf16",
-    "ncnn",
-    "onnx-int8",
-    "openvino-int8",
-]
-VARIANTS = ["w0.25", "w0.125"]
-RUNS = ["w0.25", "w0.25-seed1", "w0.125", "w0.125-seed1"]  # .test/config.yaml: seeds [0, 1]
 
 pytestmark = pytest.mark.e2e
 
 
-def no_network_prefix() -> list[str]:
-    """``unshare --net`` (a network namespace with no interface up) where this user may use it."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return []
-    ok = subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
-    return ["unshare", "--net"] if ok else []
+AIRGAP = no_network_prefix()  # what conftest.py's tiny_run ran under
 
 
-AIRGAP = no_network_prefix()
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    reuse = os.environ.get("YOLOSHRINK_E2E_DIR")  # development only: reuse a finished tiny run
-    if reuse and (Path(reuse) / "results/benchmark.csv").exists():
-        return Path(reuse)
-    workdir = make_workdir(tmp_path_factory.mktemp("e2e"))
-    # the whole run happens without a network where possible: proof that nothing is fetched
-    snakemake(workdir, "--configfile", ".test/config.yaml", prefix=AIRGAP)
-    return workdir
+@pytest.fixture
+def run(tiny_run) -> Path:
+    return tiny_run
 
 
 def test_the_run_was_air_gapped(run):
@@ -319,129 +299,11 @@ def test_bad_width_fails_before_any_job(run):
     assert "Select jobs to execute" not in text and not (run / "results/models/w-0.5").exists()
 
 
-def test_failed_training_and_broken_format_give_failed_rows_not_a_crash(run, tmp_path):
-    work = tmp_path / "copy"
-    shutil.copytree(run, work, symlinks=True)  # mtimes kept: only the edited branches rerun
-    cfg = write_config(work, "broken.yaml", lambda c: c["export"].update(args={"onnx": {"opset": 5}}))
-    # a training that fails: w0.125's model definition is broken (newer than its training)
-    (work / "results/models/w0.125/model.yaml").write_text("backbone: [[-1, 1, NoSuchModule, [16]]]\n")
-    counts = job_counts(snakemake(work, "--configfile", cfg, "--dry-run").stdout)
-    # w0.125's two seeds retrain; its six formats and w0.25's onnx re-export
-    assert counts.get("train") == 2 and counts.get("export") == 5 and counts.get("quantize") == 2, counts
-    snakemake(work, "--configfile", cfg)
-    df = pd.read_csv(work / "results/benchmark.csv")
-    assert len(df) == len(VARIANTS) * len(TARGETS)
-    narrow = df[df["variant"] == "w0.125"]
-    assert (narrow["status"] == "failed").all() and narrow["error"].str.contains("training failed").all()
-    assert narrow["speedup"].isna().all() and narrow["speedup_verdict"].str.startswith("not measured").all()
-    wide = df[df["variant"] == "w0.25"]
-    onnx = wide[wide["target"] == "onnx"]
-    assert (onnx["status"] == "failed").all() and onnx["error"].str.contains("opset").all(), onnx["error"]
-    assert (wide[wide["target"] != "onnx"]["status"] == "ok").all()
-    report = (work / "results/report/README.md").read_text()
-    assert "Failed rows" in report and "training failed" in report
-    assert "w0.125" in report.split("## Variants", 1)[1].split("##", 1)[0]  # shown as missing, not dropped
-
-
-def test_job_killed_mid_training_leaves_nothing_complete_and_rerun_finishes(run, tmp_path):
-    import signal
-    import time
-
-    import psutil
-
-    work = tmp_path / "kill"
-    shutil.copytree(run, work, symlinks=True)
-    info = work / "results/train/w0.125/train_info.json"
-    cmd = [
-        str(SNAKEMAKE),
-        "--cores",
-        "2",
-        "--configfile",
-        ".test/config.yaml",
-        "--forcerun",
-        str(info.relative_to(work)),
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    partial = work / "results/train/.partial/w0.125"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (partial / "weights" / "last.pt").exists():
-        time.sleep(0.2)
-    jobs = [p for p in psutil.Process(proc.pid).children(recursive=True) if ".train.py" in " ".join(p.cmdline())]
-    assert jobs, "the training job was not found running"
-    for job in jobs:
-        job.send_signal(signal.SIGKILL)  # the job dies mid-way; snakemake sees it fail
-    assert proc.wait(timeout=120) != 0
-    assert not info.exists(), "a killed training must not look complete"
-    counts = job_counts(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run").stdout)
-    assert counts.get("train") == 1, counts  # only the killed training (and what follows it) reruns
-    # the rerun finishes the training; what depends on it (and only that) is then stale
-    snakemake(work, str(info.relative_to(work)), "--configfile", ".test/config.yaml")
-    assert json.loads(info.read_text())["status"] == "ok"
-    assert not (work / "results/train/.partial/w0.125").exists()
-    counts = job_counts(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run").stdout)
-    int8 = [f for f in FORMATS[1:] if f.endswith("-int8")]
-    assert "train" not in counts and counts.get("export") == len(FORMATS) - 1 - len(int8), counts
-    assert counts.get("quantize") == len(int8), counts
-    assert counts.get("latency") == len(TARGETS) and counts.get("speedup") == len(TARGETS), counts
-    assert "model_yaml" not in counts, counts
-
-
-def test_html_report_is_self_contained(run):
-    snakemake(run, "--configfile", ".test/config.yaml", "--report", "results/report.html")
-    html = (run / "results/report.html").read_text(errors="replace")
+def test_html_report_is_self_contained(run, tmp_path):
+    # written outside the shared run, which other tests copy
+    snakemake(run, "--configfile", ".test/config.yaml", "--report", str(tmp_path / "report.html"))
+    html = (tmp_path / "report.html").read_text(errors="replace")
     assert len(html) > 100_000
     for name in ("training_curves.png", "accuracy_vs_latency.png", "latency.png", "predictions.png", "benchmark.csv"):
         assert name in html, name
     assert "Pareto front" in html  # a caption made it in
-
-
-def test_the_bundle_timed_in_a_light_venv_without_torch_shows_in_the_report(run, tmp_path):
-    """Issue 16: bundle the tiny run, time it from a fresh venv holding only
-    requirements-host.txt (no torch, no ultralytics, no OpenCV), drop the host's folder back in:
-    only the report reruns, and it shows both machines."""
-    repo = Path(__file__).resolve().parent.parent
-    work = tmp_path / "copy"
-    shutil.copytree(run, work, symlinks=True)
-    snakemake(work, "bundle", "--configfile", ".test/config.yaml")  # the target before --configfile
-    tar = work / "results/bundle/yoloshrink-bundle.tar"
-    with tarfile.open(tar) as bundle:
-        manifest = json.loads(bundle.extractfile("manifest.json").read())
-    assert len(manifest["models"]) == len(VARIANTS) * (len(TARGETS) - 1)  # every target but the checkpoint
-    venv = tmp_path / "hostenv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run(
-        [venv / "bin/pip", "install", "-q", "--no-compile", "-r", repo / "requirements-host.txt"],
-        capture_output=True,
-        text=True,
-    )
-    assert pip.returncode == 0, pip.stderr[-2000:]
-    for module in ("torch", "ultralytics", "cv2", "pandas"):
-        probe = subprocess.run([venv / "bin/python", "-c", f"import {module}"], capture_output=True)
-        assert probe.returncode != 0, f"{module} is installed in the light venv"
-    host = subprocess.run(
-        [venv / "bin/python", "-m", "yoloshrink.hostbench", tar, "--host", "lightbox", "--out", tmp_path / "hosts"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-        cwd=tmp_path,
-    )
-    assert host.returncode == 0, host.stderr[-3000:]
-    assert f"[{len(manifest['models'])}/{len(manifest['models'])}]" in host.stdout
-    rows = pd.read_csv(tmp_path / "hosts/lightbox/hostbench.csv")
-    torch_rows = rows[rows["target"] == "torchscript"]
-    assert (torch_rows["status"] == "failed").all() and (
-        torch_rows["error"] == "torch is not installed on this host"
-    ).all()
-    others = rows[rows["target"] != "torchscript"]
-    assert (others["status"] == "ok").all(), others[others["status"] != "ok"][["target", "error"]]
-    assert (others["p50_ms"] > 0).all()
-    shutil.copytree(tmp_path / "hosts/lightbox", work / "results/hosts/lightbox")
-    counts = job_counts(snakemake(work, "--configfile", ".test/config.yaml", "--dry-run").stdout)
-    assert set(counts) <= {"report", "all", "total"} and counts.get("report") == 1, counts
-    snakemake(work, "--configfile", ".test/config.yaml")
-    text = (work / "results/report/README.md").read_text()
-    assert "## Timing on deployment machines" in text and "**lightbox**:" in text
-    assert "| variant | target | threads | this machine | lightbox |" in text
-    assert "lightbox, 5 ms per network call, 1 thread(s):" in text
-    assert (work / "results/report/hosts.png").stat().st_size > 0
