@@ -1,20 +1,20 @@
 """The SLURM profile on a real (single-node, throw-away) SLURM: same results as a local run.
 
-A module fixture (where Debian's slurmctld/slurmd/slurm-client/munge are installed: `tests/slurm/cluster.sh
-install`, which .ci/run calls) writes
-/etc/slurm/slurm.conf from tests/slurm/slurm.conf.in (one node `debug` partition, a small GPU
-node: 2 declared CPUs, 21694 MB, one fake GPU on /dev/fakegpu0, node feature `bench_cpu`),
-starts munged, slurmctld and slurmd (tests/slurm/cluster.sh), and stops them afterwards, also
-on failure.
+A module fixture writes /etc/slurm/slurm.conf from tests/slurm/slurm.conf.in (one node `debug`
+partition, a small GPU node: 2 declared CPUs, 21694 MB, one fake GPU on /dev/fakegpu0, node
+feature `bench_cpu`), starts munged, slurmctld and slurmd (tests/slurm/cluster.sh), and stops
+them afterwards, also on failure. SLURM must be installed (`tests/slurm/cluster.sh install`,
+Debian's slurmctld/slurmd/slurm-client/munge, as .ci/run does) and the user root: the tests skip
+otherwise, saying so, and where a SLURM is already configured on the machine (it is never
+touched). CI sets YOLOSHRINK_REQUIRE_SLURM=1, which makes such a skip a failure (conftest.py).
 
-Then the same targets (both model summaries, the training of w0.125, its ONNX export and
-latency) run twice, at the same time: through profiles/slurm, unchanged except for values given
-through its environment variables (the partitions, and the training's memory and CPUs per GPU
-for the small node), and with the local executor. Further tests: the pre-flight check naming
-the profile's own training request on that node (before any job, and in a dry run), and a
-training cancelled mid-run that the same invocation resubmits and resumes. Needs root; skipped
-otherwise, or where apt cannot install SLURM, or where a SLURM is already configured on the
-machine (it is never touched).
+Then some targets (both model summaries, the training of w0.125, its ONNX export and latency)
+run through profiles/slurm, unchanged except for values given through its environment variables
+(the partitions, and the training's memory and CPUs per GPU for the small node), and are
+compared with the same jobs of the session's tiny run (conftest.py's ``tiny_run``, the local
+executor). Further tests: the pre-flight check naming the profile's own training request on
+that node (before any job, and in a dry run), and a training cancelled mid-run that the same
+invocation resubmits and resumes.
 """
 
 from __future__ import annotations
