@@ -79,6 +79,9 @@ def restore_threads():
     cv2.setNumThreads(cv_threads)
 
 
+DETECTOR_IMGSZ = 96
+
+
 @pytest.fixture(scope="session")
 def detector(tmp_path_factory):
     """An untrained YOLOv8 w0.125 at 96 px whose head's last layers are scaled up, so that it
@@ -92,8 +95,8 @@ def detector(tmp_path_factory):
 
     root = build_once(tmp_path_factory, "detector", build_detector)
     paths = json.loads((root / "detector.json").read_text())
-    out = {k: Path(v) for k, v in paths.items() if k not in ("imgsz", "images")}
-    return {**out, "imgsz": paths["imgsz"], "images": [Path(p) for p in paths["images"]]}
+    images = [Path(p) for p in paths.pop("images")]
+    return {**{k: Path(v) for k, v in paths.items()}, "imgsz": DETECTOR_IMGSZ, "images": images}
 
 
 def build_detector(root: Path) -> None:
@@ -130,9 +133,8 @@ def build_detector(root: Path) -> None:
         if isinstance(m, torch.nn.BatchNorm2d):
             m.reset_running_stats()
             m.momentum = None  # a cumulative average over the batches below
-    batch = torch.from_numpy(
-        np.concatenate([preprocess(cv2.imread(str(p)), 96) for p in list_images(root / "data" / "train" / "images")])
-    )
+    train_images = list_images(root / "data" / "train" / "images")
+    batch = torch.from_numpy(np.concatenate([preprocess(cv2.imread(str(p)), DETECTOR_IMGSZ) for p in train_images]))
     # one thread: the statistics' reductions (and so every weight) then do not depend on the
     # torch threads of the pytest worker that happens to build the fixture
     threads = torch.get_num_threads()
@@ -145,10 +147,11 @@ def build_detector(root: Path) -> None:
     torch.set_num_threads(threads)
     yolo.model.names = {0: "CT", 1: "T"}
     yolo.save(root / "best.pt")
-    out = {"dir": root, "imgsz": 96, "pt": root / "best.pt", "data": root / "data" / "data.yaml"}
+    out = {"dir": root, "pt": root / "best.pt", "data": root / "data" / "data.yaml"}
     out["images"] = list_images(root / "data" / "val" / "images")
     for fmt in ("onnx", "openvino", "ncnn", "torchscript"):
-        produced = Path(YOLO(str(root / "best.pt"), task="detect").export(format=fmt, imgsz=96, device="cpu"))
+        exported = YOLO(str(root / "best.pt"), task="detect").export(format=fmt, imgsz=DETECTOR_IMGSZ, device="cpu")
+        produced = Path(exported)
         folder = root / fmt
         folder.mkdir()
         produced.rename(folder / produced.name)
@@ -158,8 +161,8 @@ def build_detector(root: Path) -> None:
             {"variant": "w0.125", "format": fmt, "status": "ok", "artefact": produced.name, "end2end": False},
         )
         out[fmt] = folder / produced.name
-    out = {k: v if k == "imgsz" else [str(p) for p in v] if k == "images" else str(v) for k, v in out.items()}
-    (root / "detector.json").write_text(json.dumps(out))
+    files = {k: str(v) for k, v in out.items() if k != "images"}
+    (root / "detector.json").write_text(json.dumps({**files, "images": [str(p) for p in out["images"]]}))
 
 
 @pytest.fixture(scope="session")

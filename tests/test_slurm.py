@@ -188,8 +188,9 @@ def _products(root: Path, outputs: list[str]) -> set[str]:
     results.csv, TensorBoard events, ...: complete when its train_info.json appears)."""
     made: set[Path] = set()
     for out in (root / o for o in outputs if o.startswith("results/")):
-        folder = out.parent if out.name == layout.TRAIN_INFO else out if out.is_dir() else None
-        made |= {p for p in folder.rglob("*") if p.is_file()} if folder else {out}
+        if out.name == layout.TRAIN_INFO:
+            out = out.parent  # the training's run folder
+        made |= {p for p in out.rglob("*") if p.is_file()} if out.is_dir() else {out}
     return {_normalised(p.relative_to(root)) for p in made}
 
 
