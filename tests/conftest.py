@@ -23,8 +23,10 @@ REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
 #: that builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), the SLURM
 #: tests (whose SLURM run waits on SLURM more than it computes) and the longest unit-test files;
 #: then the rest in pytest's order, the cores test (its own run, then a comparison with the tiny
-#: run), and last the files that start from a copy of the finished tiny run, longest first. Every
-#: run ends with the time each file took (file_times.py): keep the longest early.
+#: run), and last the files that start from a copy of the finished tiny run, longest first.
+#: xdist hands a worker its next file once two or fewer of its tests are left: a file that waits
+#: for the tiny run needs three tests or more, or the file queued behind it waits too. Every run
+#: ends with the time each file took (file_times.py): keep the longest early.
 FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
 FILES_LAST = ("test_cores.py", "test_levers_workflow.py", "test_workflow_changes.py", "test_host_venv.py")
 
