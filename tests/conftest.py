@@ -19,16 +19,19 @@ REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
 
 
 #: The order in which pytest-xdist hands the test files to its workers (the Makefile's
-#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker). First the file
-#: that builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), the SLURM
-#: tests (whose SLURM run waits on SLURM more than it computes) and the longest unit-test files;
-#: then the rest in pytest's order, the cores test (its own run, then a comparison with the tiny
-#: run), and last the files that start from a copy of the finished tiny run, longest first.
-#: xdist hands a worker its next file once two or fewer of its tests are left: a file that waits
-#: for the tiny run needs three tests or more, or the file queued behind it waits too. Every run
-#: ends with the time each file took (file_times.py): keep the longest early.
-FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
-FILES_LAST = ("test_cores.py", "test_levers_workflow.py", "test_workflow_changes.py", "test_host_venv.py")
+#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker; the Makefile
+#: runs two workers per core, as the end-to-end files wait much of the time). First the file that
+#: builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), then the levers
+#: file, which waits for it on a worker of its own and starts on its copy the moment it is done
+#: (the tiny run then the levers run are the suite's critical path), the SLURM tests (whose SLURM
+#: run waits on SLURM more than it computes) and the longest unit-test files; then the rest in
+#: pytest's order, the cores test (its own run, then a comparison with the tiny run), and last the
+#: files that change copies of the finished tiny run. xdist hands a worker its next file once two
+#: or fewer of its tests are left: a file that waits for the tiny run needs three tests or more,
+#: or the file queued behind it waits too. Every run ends with the time each file took
+#: (file_times.py): keep the longest early.
+FILES_FIRST = ("test_workflow.py", "test_levers_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
+FILES_LAST = ("test_cores.py", "test_workflow_changes.py", "test_host_venv.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -114,6 +117,8 @@ def build_detector(root: Path) -> None:
     root.mkdir()
     cfg = model.variant_yaml(width=0.125, depth=0.33, max_channels=1024, nc=2)
     model.write_variant_yaml(root / "w0.125.yaml", cfg)
+    # the same weights whichever worker builds it, after whatever that worker ran before
+    torch.manual_seed(0)
     yolo = YOLO(str(root / "w0.125.yaml"), task="detect")
     generate_dataset(root / "data", 4, 6, seed=0, image_size=(160, 120))
     # an untrained net's features fade layer by layer, so its output hardly depends on the image:
