@@ -6,14 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
-# pytest workers (pytest-xdist): for `make test` two per core, as the end-to-end tests spend
-# much of their time waiting (on SLURM's scheduling, on the session's tiny run another worker
-# builds); for `make test-fast`, whose tests compute, one more than the cores. Test files are
-# handed to them in tests/conftest.py's order, a file's tests stay together (their module
-# fixtures are runs shared by the file); `make test TEST_WORKERS=0` runs serially.
-TEST_WORKERS ?= $(shell echo $$(( 2 * $$(nproc) )))
-FAST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST := $(BIN)/pytest --dist loadfile --no-loadscope-reorder --durations=20
+# pytest workers (pytest-xdist): one more than the cores, as the end-to-end tests spend much of
+# their time waiting (on SLURM's scheduling, on the session's tiny run another worker builds).
+# Test files are handed to them in tests/conftest.py's order, a file's tests stay together (their
+# module fixtures are runs shared by the file); `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
 
 .PHONY: run test test-fast lint format dryrun report bundle clean-venv
 
@@ -61,11 +59,11 @@ format: $(STAMP)
 
 # The full suite (what CI runs): unit, dry-run, end-to-end and SLURM tests.
 test: lint
-	$(PYTEST) -n $(TEST_WORKERS)
+	$(PYTEST)
 
 # The development loop: unit and dry-run tests only (no end-to-end run, no SLURM), about 3.5 minutes.
 test-fast: $(STAMP)
-	$(PYTEST) -n $(FAST_WORKERS) -m "not e2e and not slurm"
+	$(PYTEST) -m "not e2e and not slurm"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -19,19 +19,16 @@ REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
 
 
 #: The order in which pytest-xdist hands the test files to its workers (the Makefile's
-#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker; the Makefile
-#: runs two workers per core, as the end-to-end files wait much of the time). First the file that
-#: builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), then the levers
-#: file, which waits for it on a worker of its own and starts on its copy the moment it is done
-#: (the tiny run then the levers run are the suite's critical path), the SLURM tests (whose SLURM
-#: run waits on SLURM more than it computes) and the longest unit-test files; then the rest in
-#: pytest's order, the cores test (its own run, then a comparison with the tiny run), and last the
-#: files that change copies of the finished tiny run. xdist hands a worker its next file once two
-#: or fewer of its tests are left: a file that waits for the tiny run needs three tests or more,
-#: or the file queued behind it waits too. Every run ends with the time each file took
-#: (file_times.py): keep the longest early.
-FILES_FIRST = ("test_workflow.py", "test_levers_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
-FILES_LAST = ("test_cores.py", "test_workflow_changes.py", "test_host_venv.py")
+#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker). First the file
+#: that builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), the SLURM
+#: tests (whose SLURM run waits on SLURM more than it computes) and the longest unit-test files;
+#: then the rest in pytest's order, the cores test (its own run, then a comparison with the tiny
+#: run), and last the files that start from a copy of the finished tiny run, longest first.
+#: xdist hands a worker its next file once two or fewer of its tests are left: the levers file
+#: waits behind the cores test, which must finish its own run before the tiny run is done. Every
+#: run ends with the time each file took (file_times.py): keep the longest early.
+FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
+FILES_LAST = ("test_cores.py", "test_levers_workflow.py", "test_workflow_changes.py", "test_host_venv.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -188,10 +185,7 @@ def tiny_run(tmp_path_factory) -> Path:
 
     def build(workdir: Path) -> None:
         make_workdir(workdir)
-        # the whole run happens without a network where possible: proof that nothing is fetched;
-        # ahead of the other workers' tests where this user may raise a priority (root, as in CI):
-        # the tiny run, then the levers run on its copy, are the suite's critical path
-        first = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
-        snakemake(workdir, "--configfile", ".test/config.yaml", prefix=[*no_network_prefix(), *first])
+        # the whole run happens without a network where possible: proof that nothing is fetched
+        snakemake(workdir, "--configfile", ".test/config.yaml", prefix=no_network_prefix())
 
     return build_once(tmp_path_factory, "tiny-run", build)

@@ -1,13 +1,9 @@
 """End-to-end: the same results whatever --cores: a fresh run at --cores 8 against the session's
-tiny run (conftest.py's ``tiny_run``, --cores 2), one test per stage compared.
-
-(Three tests in one file also keep pytest-xdist from queueing another file behind this one while
-it waits for the tiny run: a worker is handed the next file once two or fewer tests are left.)"""
+tiny run (conftest.py's ``tiny_run``, --cores 2)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -24,65 +20,49 @@ FORMATS = ("onnx", "openvino-int8")
 TARGETS = [layout.train_info("w0.125-seed1")] + [layout.accuracy_json("w0.125", t) for t in ("pytorch", *FORMATS)]
 
 
-@pytest.fixture(scope="module")
-def cores8(tmp_path_factory) -> Path:
-    """The tiny config's TARGETS run afresh at --cores 8: both trainings of w0.125 (2 threads
-    each, as the tiny config sets), then its exports and scoring jobs, are in flight together;
-    in the tiny run (--cores 2) each training held both cores, one after the other.
+def test_cores_8_gives_the_models_and_scores_of_the_run_at_cores_2(tiny_run, tmp_path):
+    """At --cores 8 both trainings of w0.125 (2 threads each, as the tiny config sets), then its
+    exports and scoring jobs, are in flight together; in the tiny run (--cores 2) each training
+    held both cores, one after the other. Models, exports and scores must be the same.
 
-    The run stops at the accuracy records: what follows (timing, the table, the report) is a
-    function of those records and of the clock. The training threads are the config's in both
-    runs: torch's results depend on its thread count, and Snakemake caps a job's threads at
-    --cores (so --cores 1 would train differently by design, not by a bug). The tests ask for the
-    tiny run after this fixture: this run goes on while another worker builds it.
+    The fresh run stops at the accuracy records: what follows (timing, the table, the report)
+    is a function of those records and of the clock. The training threads are the config's in
+    both runs: torch's results depend on its thread count, and Snakemake caps a job's threads at
+    --cores (so --cores 1 would train differently by design, not by a bug).
     """
-    work = make_workdir(tmp_path_factory.mktemp("cores") / "cores8")
-    snakemake(work, *TARGETS, "--configfile", ".test/config.yaml", cores=8)  # the targets before --configfile
-    return work
+    import numpy as np
+    import onnxruntime as ort
+    import torch
 
-
-def test_cores_8_gives_the_dataset_and_model_of_the_run_at_cores_2(cores8, tiny_run):
-    a, b = cores8, tiny_run
+    a = make_workdir(tmp_path / "cores8")
+    snakemake(a, *TARGETS, "--configfile", ".test/config.yaml", cores=8)  # the targets before --configfile
+    b = tiny_run
     for rel in ("results/dataset/summary.json", "results/dataset/data.yaml"):
         assert (a / rel).read_text().replace(str(a), "") == (b / rel).read_text().replace(str(b), ""), rel
+    x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
     assert (a / "results/models/w0.125/model.yaml").read_bytes() == (
         b / "results/models/w0.125/model.yaml"
     ).read_bytes()
-    assert (a / layout.model_summary("w0.125")).read_text() == (b / layout.model_summary("w0.125")).read_text()
-
-
-def test_cores_8_gives_the_trainings_of_the_run_at_cores_2(cores8, tiny_run):
-    import torch
-
     for v in ("w0.125", "w0.125-seed1"):  # the two trainings
         sa, sb = (
             torch.load(w / f"results/train/{v}/weights/best.pt", weights_only=False)["model"].state_dict()
-            for w in (cores8, tiny_run)
+            for w in (a, b)
         )
         assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa), f"{v}: weights differ"
-        ra, rb = (pd.read_csv(w / f"results/train/{v}/results.csv").drop(columns="time") for w in (cores8, tiny_run))
+        ra, rb = (pd.read_csv(w / f"results/train/{v}/results.csv").drop(columns="time") for w in (a, b))
         pd.testing.assert_frame_equal(ra, rb)
-
-
-def test_cores_8_gives_the_exports_and_scores_of_the_run_at_cores_2(cores8, tiny_run):
-    import numpy as np
-    import onnxruntime as ort
-
-    x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
     outs = []
-    for w in (cores8, tiny_run):
+    for w in (a, b):
         onnx = next((w / "results/export/w0.125/onnx").glob("*.onnx"))
         sess = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
         outs.append(sess.run(None, {sess.get_inputs()[0].name: x})[0])
     assert np.array_equal(*outs), "the exported ONNX models disagree"
+    assert (a / layout.model_summary("w0.125")).read_text() == (b / layout.model_summary("w0.125")).read_text()
     for fmt in FORMATS:
-        ea, eb = (
-            json.loads((w / layout.export_dir("w0.125", fmt) / layout.EXPORT_RECORD).read_text())
-            for w in (cores8, tiny_run)
-        )
+        ea, eb = (json.loads((w / layout.export_dir("w0.125", fmt) / layout.EXPORT_RECORD).read_text()) for w in (a, b))
         assert ea["status"] == eb["status"] == "ok" and ea["size_bytes"] == eb["size_bytes"], fmt
     for target in ("pytorch", *FORMATS):
-        sa, sb = (json.loads((w / layout.accuracy_json("w0.125", target)).read_text()) for w in (cores8, tiny_run))
+        sa, sb = (json.loads((w / layout.accuracy_json("w0.125", target)).read_text()) for w in (a, b))
         sa.pop("val_ms_per_image"), sb.pop("val_ms_per_image")  # a clock reading
         assert sa["status"] == "ok" and {"map50_95", "map50", "precision", "recall"} <= set(sa), sa
         assert sa == sb, target
