@@ -19,16 +19,16 @@ REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
 
 
 #: The order in which pytest-xdist hands the test files to its workers (the Makefile's
-#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker, each worker
-#: starts with one file and gets the next once two or fewer of its tests are left). First the
-#: file that builds the session's tiny run (``tiny_first``, then ``tiny_run``: minutes, mostly
-#: one job at a time), the SLURM tests and the levers run (both start from the first stage, and
-#: go on while the rest of the tiny run is built), the longest unit-test files; then the rest in
-#: pytest's order, the cores test (its own run, then a comparison with the tiny run), and last
-#: the files that start from a copy of the finished tiny run. Every run ends with the time each
-#: file took (file_times.py): keep the longest early.
-FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_levers_workflow.py", "test_quantize.py", "test_resume.py")
-FILES_LAST = ("test_cores.py", "test_workflow_changes.py", "test_host_venv.py")
+#: ``--dist loadfile --no-loadscope-reorder``; a file's tests stay on one worker). First the file
+#: that builds the session's tiny run (``tiny_run``, minutes, mostly one job at a time), the SLURM
+#: tests (whose SLURM run waits on SLURM more than it computes) and the longest unit-test files;
+#: then the rest in pytest's order, the cores test (its own run, then a comparison with the tiny
+#: run), and last the files that start from a copy of the finished tiny run, longest first.
+#: xdist hands a worker its next file once two or fewer of its tests are left: the levers file
+#: waits behind the cores test, which must finish its own run before the tiny run is done. Every
+#: run ends with the time each file took (file_times.py): keep the longest early.
+FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
+FILES_LAST = ("test_cores.py", "test_levers_workflow.py", "test_workflow_changes.py", "test_host_venv.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -169,50 +169,23 @@ def build_detector(root: Path) -> None:
     (root / "detector.json").write_text(json.dumps({**files, "images": [str(p) for p in out["images"]]}))
 
 
-def _reused_run() -> Path | None:
-    """``YOLOSHRINK_E2E_DIR`` (development only): a finished tiny run to use instead of building."""
-    reuse = os.environ.get("YOLOSHRINK_E2E_DIR")
-    return Path(reuse) if reuse and (Path(reuse) / "results/benchmark.csv").exists() else None
-
-
 @pytest.fixture(scope="session")
-def tiny_first(tmp_path_factory) -> Path:
-    """The tiny run's first stage (``helpers.FIRST_STAGE``: the dataset, both model summaries,
-    w0.125's seed-0 training, ONNX export and latency), a snapshot taken before the rest of the
-    run goes on in the same folder (``tiny_run``). Read-only, like ``tiny_run``: the SLURM test
-    compares its own run of these targets with it, the levers run starts from a copy of it; both
-    then go on while the rest of the tiny run is built. The first test (of any worker) that asks
-    for either fixture builds it."""
-    from helpers import FIRST_STAGE, build_once, copy_run, make_workdir, no_network_prefix, session_dir, snakemake
-
-    reused = _reused_run()
-    if reused:
-        return reused
-
-    def build(snapshot: Path) -> None:
-        workdir = make_workdir(session_dir(tmp_path_factory) / "tiny-run")
-        # the whole run happens without a network where possible: proof that nothing is fetched
-        snakemake(workdir, *FIRST_STAGE, "--configfile", ".test/config.yaml", prefix=no_network_prefix())
-        copy_run(workdir, snapshot)
-
-    return build_once(tmp_path_factory, "tiny-first", build)
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tiny_first, tmp_path_factory) -> Path:
+def tiny_run(tmp_path_factory) -> Path:
     """The real Snakefile run on the tiny config (.test/config.yaml), without a network where
-    ``unshare --net`` works: the first stage (``tiny_first``), then the rest in the same folder,
-    built once per pytest session. Tests may only read it and run dry runs in it (writing configs
-    under .test/); a test that changes a run works on ``helpers.copy_run(tiny_run, ...)``.
+    ``unshare --net`` works: built once per pytest session, by the first test (of any worker)
+    that asks for it. Tests may only read it and run dry runs in it (writing configs under
+    .test/); a test that changes a run works on ``helpers.copy_run(tiny_run, ...)``.
 
     ``YOLOSHRINK_E2E_DIR`` (development only) names a finished tiny run to use instead."""
-    from helpers import build_once, no_network_prefix, snakemake
+    from helpers import build_once, make_workdir, no_network_prefix, snakemake
 
-    reused = _reused_run()
-    if reused:
-        return reused
+    reuse = os.environ.get("YOLOSHRINK_E2E_DIR")
+    if reuse and (Path(reuse) / "results/benchmark.csv").exists():
+        return Path(reuse)
 
-    def build(workdir: Path) -> None:  # the folder of the first stage
+    def build(workdir: Path) -> None:
+        make_workdir(workdir)
+        # the whole run happens without a network where possible: proof that nothing is fetched
         snakemake(workdir, "--configfile", ".test/config.yaml", prefix=no_network_prefix())
 
     return build_once(tmp_path_factory, "tiny-run", build)

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import yaml
 
-from yoloshrink import layout
-
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
@@ -38,16 +36,6 @@ TARGETS = [
 ]
 VARIANTS = ["w0.25", "w0.125"]
 RUNS = ["w0.25", "w0.25-seed1", "w0.125", "w0.125-seed1"]  # .test/config.yaml: seeds [0, 1]
-# The tiny run's first stage (conftest.py's ``tiny_first``): the dataset, both model summaries,
-# the training of w0.125 (seed 0), its ONNX export and latency. The SLURM test runs these targets
-# (every kind of job the profile places differently) and the levers run starts from them (the
-# teacher and the dataset), so both go on while the rest of the tiny run is built.
-FIRST_STAGE = [
-    layout.model_summary("w0.25"),
-    layout.model_summary("w0.125"),
-    layout.train_info("w0.125"),
-    layout.latency_json("w0.125", "onnx", 1),
-]
 
 
 def make_workdir(path: Path) -> Path:

@@ -2,10 +2,9 @@
 
 YOLOv8 w0.125 (the teacher) and YOLO26 w0.125, plus YOLO26 w0.125 distilled from the teacher
 (``yolo26-w0.125-kd``); one seed, ONNX (keeps YOLO26's end-to-end head) and NCNN (cannot: the
-exporter falls back to the one-to-many branch and NMS). The run continues a copy of the first
-stage of the session's tiny run (conftest.py's ``tiny_first``): its dataset, the teacher's
-training, ONNX export and timing are reused, as a user who adds the levers to a run of the
-plain model would see, and the levers run goes on while the rest of the tiny run is built.
+exporter falls back to the one-to-many branch and NMS). The run continues a copy of the
+session's tiny run (conftest.py's ``tiny_run``): its dataset, the teacher's training, exports
+and timings are reused, as a user who adds the levers to a finished run would see.
 """
 
 from __future__ import annotations
@@ -29,11 +28,11 @@ def levers(cfg: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(tiny_first, tmp_path_factory) -> Path:
-    workdir = copy_run(tiny_first, tmp_path_factory.mktemp("levers") / "run")
+def run(tiny_run, tmp_path_factory) -> Path:
+    workdir = copy_run(tiny_run, tmp_path_factory.mktemp("levers") / "run")
     cfg = write_config(workdir, "levers.yaml", levers)
     counts = job_counts(snakemake(workdir, "--configfile", cfg, "--dry-run").stdout)
-    # the teacher (w0.125, seed 0) and the dataset come from the tiny run's first stage: only the new families train
+    # the teacher (w0.125, seed 0) and the dataset come from the tiny run: only the new families train
     assert counts.get("train") == 2 and "builtin_dataset" not in counts, counts
     snakemake(workdir, "--configfile", cfg)
     return workdir

@@ -11,8 +11,8 @@ touched). CI sets YOLOSHRINK_REQUIRE_SLURM=1, which makes such a skip a failure 
 Then some targets (both model summaries, the training of w0.125, its ONNX export and latency)
 run through profiles/slurm, unchanged except for values given through its environment variables
 (the partitions, and the training's memory and CPUs per GPU for the small node), and are
-compared with the same jobs of the session's tiny run (its first stage, conftest.py's
-``tiny_first``, the local executor). Further tests: the pre-flight check naming the profile's own training request on
+compared with the same jobs of the session's tiny run (conftest.py's ``tiny_run``, the local
+executor). Further tests: the pre-flight check naming the profile's own training request on
 that node (before any job, and in a dry run), and a training cancelled mid-run that the same
 invocation resubmits and resumes.
 """
@@ -31,16 +31,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import (
-    FIRST_STAGE,
-    copy_run,
-    dry_run_outputs,
-    job_counts,
-    make_workdir,
-    snakemake,
-    workflow_env,
-    write_config,
-)
+from helpers import copy_run, dry_run_outputs, job_counts, make_workdir, snakemake, workflow_env, write_config
 
 from yoloshrink import cluster, layout, sinfo
 
@@ -50,9 +41,13 @@ CLUSTER_SH = REPO / "tests/slurm/cluster.sh"
 
 # Every kind of job the profile places differently: CPU partition (dataset, model, export), GPU
 # (train), one node type + exclusive (latency; machine_peak and crosscheck get the same
-# settings but would add a serialised exclusive job to the test's time): the tiny run's first
-# stage, so that the comparison waits for that stage only (conftest.py's ``tiny_first``).
-TARGETS = FIRST_STAGE
+# settings but would add a serialised exclusive job to the test's time).
+TARGETS = [
+    "results/models/w0.25/summary.json",
+    "results/models/w0.125/summary.json",
+    "results/train/w0.125/train_info.json",
+    "results/benchmark/w0.125/onnx/latency_t1.json",
+]
 RULES = {"builtin_dataset", "prepare_dataset", "model_yaml", "train", "export", "latency"}
 # results.csv columns compared between the runs: at 64 px and one epoch no box is matched, so
 # the box and DFL losses and every mAP are 0 in both runs and would compare nothing; the class
@@ -161,11 +156,11 @@ def _files(root: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def runs(slurm, tmp_path_factory, request) -> SimpleNamespace:
-    """TARGETS run through SLURM (``slurm``: its workdir) and the same targets of the session's
-    tiny run (``local``: conftest.py's ``tiny_first``, the same config with the local executor),
-    with the local executor's plan for TARGETS (``counts``: jobs per rule; ``outputs``: the jobs'
-    outputs) and the SLURM run's ``seconds``. The local run is asked for only once the SLURM run
-    is done, so that the SLURM run goes on while another worker builds it."""
+    """TARGETS run through SLURM (``slurm``: its workdir) and the session's tiny run (``local``:
+    conftest.py's ``tiny_run``, the same config with the local executor), with the local
+    executor's plan for TARGETS (``counts``: jobs per rule; ``outputs``: the jobs' outputs) and
+    the SLURM run's ``seconds``. The tiny run is asked for only once the SLURM run is done, so
+    that the SLURM run goes on while another worker builds it."""
     on_slurm = make_workdir(tmp_path_factory.mktemp("slurm-e2e") / "slurm")
     plan = snakemake(on_slurm, *TARGETS, "--configfile", ".test/config.yaml", "--dry-run").stdout
     t0 = time.monotonic()
@@ -180,7 +175,7 @@ def runs(slurm, tmp_path_factory, request) -> SimpleNamespace:
     seconds = time.monotonic() - t0
     return SimpleNamespace(
         slurm=on_slurm,
-        local=request.getfixturevalue("tiny_first"),
+        local=request.getfixturevalue("tiny_run"),
         seconds=seconds,
         counts=job_counts(plan),
         outputs=dry_run_outputs(plan),
