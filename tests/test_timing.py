@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from yoloshrink.bench import stats
-from yoloshrink.bench.timing import TimingPlan, in_sessions, interleaved, pin_cores, warm_up
+from yoloshrink.bench.timing import TimingPlan, abba, in_processes, in_sessions, interleaved, pin_cores, warm_up
 
 
 class FakeMachine:
@@ -170,3 +170,103 @@ def test_pin_cores_pins_the_lowest_cores_it_may_use():
 def test_plan_from_config_takes_its_keys_only():
     plan = TimingPlan.from_config({"block": 3, "min_rounds": 4, "e2e_images": 10, "parity_tolerance": 0.1})
     assert plan.block == 3 and plan.min_rounds == 4 and plan.min_runs == TimingPlan().min_runs
+
+
+def test_sessions_take_turns_abba_one_at_a_time():
+    assert abba(["a", "b"], 4) == list("abbaabba") and abba(["m"], 3) == ["m", "m", "m"]
+    ran: list[str] = []
+    out = in_processes(lambda label: ran.append(label) or f"{label}{len(ran)}", ["a", "b"], 3)
+    assert ran == list("abbaab") and out == {"a": ["a1", "a4", "a5"], "b": ["b2", "b3", "b6"]}
+
+
+def simulated_job(rng: np.random.Generator, medians: dict[str, float], processes: int, rounds: int) -> dict:
+    """What a pair's timing sees when every process draws its own level (lognormal, sd 0.08:
+    where a fresh interpreter's buffers, code and threads land) around each model's true median:
+    ``processes`` processes (sessions) of each model, each of ``rounds`` rounds of 5 calls
+    (within-call noise sd 0.15)."""
+    return {
+        name: [lognormal_sessions(rng, median * np.exp(rng.normal(0, 0.08)), 1, rounds, 5)[0] for _ in range(processes)]
+        for name, median in medians.items()
+    }
+
+
+def test_a_process_per_session_covers_what_changes_between_processes_where_one_process_does_not():
+    """Each process draws its own offset. An interval from one process per model sees only the
+    variation within it; the workflow times each model in six processes, taking turns, and
+    bootstraps over those (expanded for their number). Same number of rounds in both."""
+    rng = np.random.default_rng(3)
+    n, new_hits, old_hits = 200, 0, 0
+    for i in range(n):
+        new = simulated_job(rng, {"base": 10.0, "var": 5.0}, processes=6, rounds=4)
+        s = stats.speedup(new["base"], new["var"], reps=1000, seed=i, same_rounds=False)
+        new_hits += s["speedup_ci_low"] <= 2.0 <= s["speedup_ci_high"]
+        old = simulated_job(rng, {"base": 10.0, "var": 5.0}, processes=1, rounds=24)
+        s = stats.speedup(old["base"], old["var"], reps=1000, seed=i, same_rounds=False)
+        old_hits += s["speedup_ci_low"] <= 2.0 <= s["speedup_ci_high"]
+    assert 0.9 <= new_hits / n <= 1.0, new_hits / n  # nominal 0.95
+    assert old_hits / n <= 0.6, old_hits / n  # the within-process interval misses the offsets
+
+
+def test_expanded_intervals_use_student_t_for_few_sessions():
+    assert stats.t_quantile(0.975, 1) == pytest.approx(12.706, abs=1e-3)
+    assert stats.t_quantile(0.975, 2) == pytest.approx(4.303, abs=1e-3)
+    assert stats.t_quantile(0.975, 5) == pytest.approx(2.571, abs=2e-3)
+    assert stats.t_quantile(0.975, 29) == pytest.approx(2.045, abs=1e-3)
+    assert stats.expanded_level(1) == 0.95  # one session: nothing to widen by
+    assert stats.expanded_level(6) == pytest.approx(0.9951, abs=1e-4)
+    assert stats.expanded_level(2) > stats.expanded_level(6) > stats.expanded_level(30) > 0.95
+
+
+class Interfering:
+    """A fake runtime whose calls slow down by half for every other model loaded in the same
+    process (what two OpenVINO models in one pinned process did)."""
+
+    def __init__(self, machine: FakeMachine):
+        self.machine, self.loaded = machine, 0
+
+    def load(self, cost_ms: float):
+        self.loaded += 1
+
+        def call() -> None:
+            self.machine.ns += int(cost_ms * (1 + 0.5 * (self.loaded - 1)) * 1e6)
+
+        return call
+
+
+def test_a_pair_that_slows_its_models_is_flagged_and_processes_taking_turns_do_not_slow_them():
+    plan = TimingPlan(warmup=0, warmup_max=10, block=5, min_rounds=4, min_runs=20, min_seconds=0, sessions=3)
+    costs = {"baseline": 10.0, "variant": 4.0}
+
+    def alone(name: str) -> dict:
+        """One session of ``name`` in a fresh (fake) process: a runtime with one model loaded."""
+        m = FakeMachine()
+        call = Interfering(m).load(costs[name])
+        warm_up({"net": call}, plan, m.clock)
+        return interleaved({"net": call}, plan.per_session(), m.clock)["net"]
+
+    rows = {name: stats.summarize(in_processes(alone, [name], 3)[name]) for name in costs}
+
+    def together() -> dict:
+        """Both models in one process, side by side (the old method)."""
+        runtime = Interfering(m)
+        return {name: runtime.load(cost) for name, cost in costs.items()}
+
+    m = FakeMachine()
+    side_by_side, _ = in_sessions(together, plan, m.clock)
+    turns = in_processes(alone, list(costs), 3)
+    for timed, slowed in ((side_by_side, True), (turns, False)):
+        base, var = stats.summarize(timed["baseline"]), stats.summarize(timed["variant"])
+        pair = {
+            **{k: var[k] for k in ("p50_ms", "p50_ci_low_ms")},
+            **{f"baseline_{k}": base[k] for k in ("p50_ms", "p50_ci_low_ms")},
+        }
+        check = stats.interference(pair, rows["baseline"], rows["variant"])
+        assert check["pair_interference"] is slowed, check
+        expected = 1.5 if slowed else 1.0
+        assert check["pair_slowdown"] == pytest.approx(expected) and check["baseline_pair_slowdown"] == pytest.approx(
+            expected
+        )
+    same_rounds = stats.speedup(turns["baseline"], turns["variant"], same_rounds=False)
+    assert same_rounds["speedup"] == pytest.approx(2.5)
+    missing = stats.interference({"p50_ms": 1.0}, {}, rows["variant"])
+    assert missing["pair_interference"] is None

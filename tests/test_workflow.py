@@ -29,6 +29,7 @@ from helpers import (
 )
 
 from yoloshrink import table
+from yoloshrink.bench.runners import timed_as
 
 pytestmark = pytest.mark.e2e
 
@@ -91,8 +92,16 @@ def test_exported_models_load_and_run(run):
 def test_benchmark_csv_has_every_row_with_positive_figures(run):
     df = pd.read_csv(run / "results/benchmark.csv")
     assert list(df.columns) == table.COLUMNS
-    assert len(df) == len(VARIANTS) * len(TARGETS)
-    assert set(zip(df["variant"], df["target"], strict=True)) == {(v, t) for v in VARIANTS for t in TARGETS}
+    # one row per thing run: OpenVINO's default precision is bf16 or f32 here, and its row is that target's
+    timed = {t: timed_as(t) for t in TARGETS}
+    rows = [t for t in TARGETS if timed[t] == t]
+    assert "openvino" not in rows and "openvino-f32" in rows, timed
+    assert len(df) == len(VARIANTS) * len(rows)
+    assert set(zip(df["variant"], df["target"], strict=True)) == {(v, t) for v in VARIANTS for t in rows}
+    aliases = df.set_index(["variant", "target"])["aliases"].fillna("")
+    for t, same in timed.items():
+        if same != t:
+            assert all(t in aliases[(v, same)].split(",") for v in VARIANTS), (t, same, aliases)
     assert (df["status"] == "ok").all(), df[df["status"] != "ok"][["variant", "format", "error"]]
     for col in ("p50_ms", "p90_ms", "mean_ms", "e2e_p50_ms", "size_mb", "gflops", "gflops_per_s", "parameters"):
         assert (df[col] > 0).all(), col
@@ -132,9 +141,39 @@ def test_benchmark_csv_has_every_row_with_positive_figures(run):
     overhead = (df["e2e_p50_ms"] - df["p50_ms"]) / df["p50_ms"]
     assert ((df["e2e_overhead"] - overhead).abs() <= 1e-4).all()  # the CSV keeps 6 significant digits
     paths = dict(zip(df["target"], df["input_path"], strict=False))
-    assert paths["openvino"] == "uint8 NHWC, PrePostProcessor" and paths["ncnn"] == "ncnn.Mat.from_pixels"
+    assert paths["openvino-f32"] == "uint8 NHWC, PrePostProcessor" and paths["ncnn"] == "ncnn.Mat.from_pixels"
     assert paths["onnx"] == paths["pytorch"] == "cv2.dnn.blobFromImage"
     assert set(df["post_path"]) == {"cv2.dnn.NMSBoxesBatched"}
+
+
+def test_speedups_come_with_their_pairs_p50s_and_each_runtime_with_its_a_a_control(run):
+    df = pd.read_csv(run / "results/benchmark.csv")
+    assert (df["sessions"] == 2).all()  # .test: sessions 2, each a process of its own
+    narrow, base = df[df["variant"] == "w0.125"], df[df["variant"] == "w0.25"]
+    # the speed-up is the quotient of the pair's own p50s (the CSV keeps 6 significant digits)
+    quotient = narrow["pair_baseline_p50_ms"] / narrow["pair_p50_ms"]
+    assert ((quotient / narrow["speedup"] - 1).abs() < 1e-4).all()
+    for side in ("pair_", "pair_baseline_"):
+        assert (narrow[f"{side}p50_ci_low_ms"] <= narrow[f"{side}p50_ms"]).all()
+        assert (narrow[f"{side}p50_ms"] <= narrow[f"{side}p50_ci_high_ms"]).all()
+    # each model's p50 in the pair against its own row, and the flag that compares their intervals
+    own = base.set_index("target")["p50_ms"]
+    slow = narrow["pair_baseline_p50_ms"] / narrow["target"].map(own)
+    assert ((slow / narrow["baseline_pair_slowdown"] - 1).abs() < 1e-4).all()
+    assert set(narrow["pair_interference"].astype(str)) <= {"True", "False"}
+    assert base["pair_p50_ms"].isna().all() and base["pair_interference"].isna().all()
+    # the A/A control: one per runtime, on every row of that runtime
+    assert df["control_speedup"].notna().all(), df[["target", "control_target"]]
+    per_runtime = df.groupby("runtime")["control_target"].nunique()
+    assert (per_runtime == 1).all() and set(per_runtime.index) == {"torch", "onnxruntime", "openvino", "ncnn"}
+    assert set(df["control_target"]) == {"pytorch", "onnx", timed_as("openvino"), "ncnn"}
+    inside = (df["control_ci_low"] <= 1) & (df["control_ci_high"] >= 1)
+    assert (df["control_passed"] == inside).all()
+    records = sorted((run / "results/benchmark/w0.25").glob("*/control_t1.json"))
+    assert [p.parent.name for p in records] == sorted(["pytorch", "onnx", "openvino", "ncnn"])
+    report = (run / "results/report/README.md").read_text()
+    assert "## Speed-ups, and the method's own check" in report
+    assert report.count("**A/A control**") == 4
 
 
 def test_auto_int8_tried_every_candidate_and_kept_the_fastest_within_the_tolerance(run):
@@ -182,7 +221,15 @@ def test_report_images_are_valid(run):
     assert "## INT8 on this CPU" in text and text.count("candidates, scored on 8 calibration images") == 2  # onnx
 
 
-TIMING_RULES = {"latency", "speedup", "machine_peak", "ultralytics_crosscheck", "quantize"}  # quantize: "auto"
+TIMING_RULES = {
+    "latency",
+    "speedup",
+    "control",
+    "machine_peak",
+    "ultralytics_crosscheck",
+    "quantize",
+}  # quantize: "auto"
+CONTROLS = 4  # the A/A control per runtime: torch, onnxruntime, openvino, ncnn
 
 
 def test_no_timing_job_overlaps_any_other_job(run):
@@ -194,8 +241,10 @@ def test_no_timing_job_overlaps_any_other_job(run):
         for j in jobs
         if j["rule"] in TIMING_RULES - {"quantize"} or (j["rule"] == "quantize" and "onnx-int8" in j["outputs"][0])
     ]
-    # latency per variant and target, speed-up of w0.125 per target, machine_peak, the "auto" INT8 exports
-    assert len(timing) == len(VARIANTS) * len(TARGETS) + len(TARGETS) + 1 + len(VARIANTS), [j["rule"] for j in jobs]
+    # latency per variant and target, speed-up of w0.125 per target, the controls, machine_peak, the
+    # "auto" INT8 exports
+    expected = len(VARIANTS) * len(TARGETS) + len(TARGETS) + CONTROLS + 1 + len(VARIANTS)
+    assert len(timing) == expected, [j["rule"] for j in jobs]
     assert len(jobs) > len(timing) + 10  # the dataset, models, trainings, exports, scores, aggregates
     for t in timing:
         for other in jobs:
@@ -219,13 +268,13 @@ def test_adding_a_width_trains_exactly_one_model(run):
     assert counts.get("export") == 4 and counts.get("quantize") == 2  # float formats; INT8 ones
     assert counts.get("accuracy") == 9 and counts.get("latency") == 9
     assert counts.get("speedup") == 9  # the new width against the baseline, per target: nothing else re-timed
-    assert "builtin_dataset" not in counts and "prepare_dataset" not in counts
+    assert "builtin_dataset" not in counts and "prepare_dataset" not in counts and "control" not in counts
 
 
 def test_benchmark_settings_retrain_and_reexport_nothing(run):
     cfg = write_config(run, "bench.yaml", lambda c: c["benchmark"].update(min_runs=7))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)
-    assert counts.get("latency") == 18 and counts.get("speedup") == 9, counts
+    assert counts.get("latency") == 18 and counts.get("speedup") == 9 and counts.get("control") == CONTROLS, counts
     assert not {"train", "export", "quantize", "model_yaml", "accuracy", "builtin_dataset"} & set(counts)
     # the parity tolerance decides which INT8 candidate is kept: only the INT8 choices rerun
     cfg = write_config(run, "parity.yaml", lambda c: c["benchmark"].update(parity_tolerance=0.5))
@@ -262,7 +311,7 @@ def test_adding_a_family_schedules_only_its_trainings_exports_and_timings(run):
     assert counts.get("export") == 8 and counts.get("quantize") == 4, counts
     assert counts.get("accuracy") == 18 and counts.get("latency") == 18, counts
     assert counts.get("speedup") == 18, counts  # each new variant against the baseline, w0.25
-    assert not {"builtin_dataset", "prepare_dataset", "machine_peak"} & set(counts), counts
+    assert not {"builtin_dataset", "prepare_dataset", "machine_peak", "control"} & set(counts), counts
 
 
 def test_switching_distillation_on_trains_only_the_students(run):

@@ -106,6 +106,11 @@ def speedup_json(variant: str = "{variant}", target: str = "{target}", threads: 
     return f"{RESULTS}/benchmark/{variant}/{target}/speedup_t{threads}.json"
 
 
+def control_json(variant: str = "{variant}", target: str = "{target}", threads: int | str = "{threads}") -> str:
+    """The A/A control: the baseline ``variant`` timed against itself by the speed-up's method."""
+    return f"{RESULTS}/benchmark/{variant}/{target}/control_t{threads}.json"
+
+
 def crosscheck_csv(variant: str = "{variant}") -> str:
     return f"{RESULTS}/benchmark/{variant}/ultralytics_benchmark.csv"
 
@@ -138,6 +143,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "accuracy": ("variant", "target", "status"),
     "latency": ("variant", "target", "threads", "status"),
     "speedup": ("variant", "baseline", "target", "threads", "status"),
+    "control": ("variant", "baseline", "target", "threads", "status"),
 }
 
 

@@ -27,7 +27,7 @@ PREFIX = "YOLOSHRINK_SLURM_"
 #: Rules the profile puts on the timing node type, alone on their node (``--exclusive``): what
 #: they measure must not share the machine. ``environment`` records that node type's CPU.
 BENCH_RULES = frozenset(
-    {"quantize", "latency", "speedup", "machine_peak", "ultralytics_crosscheck", "host_bench", "environment"}
+    {"quantize", "latency", "speedup", "control", "machine_peak", "ultralytics_crosscheck", "host_bench", "environment"}
 )
 GPU_RULES = frozenset({"train"})
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from yoloshrink import layout
+from yoloshrink.bench.stats import interference
 from yoloshrink.environment import environment_id
 from yoloshrink.fsutil import atomic_write_text, path_size, read_json
 from yoloshrink.targets import TARGETS
@@ -85,8 +86,33 @@ COLUMNS = [
     "speedup_ci_high",
     "speedup_verdict",
     "speedup_rounds",
+    "pair_p50_ms",
+    "pair_p50_ci_low_ms",
+    "pair_p50_ci_high_ms",
+    "pair_baseline_p50_ms",
+    "pair_baseline_p50_ci_low_ms",
+    "pair_baseline_p50_ci_high_ms",
+    "pair_slowdown",
+    "baseline_pair_slowdown",
+    "pair_interference",
+    "control_target",
+    "control_speedup",
+    "control_ci_low",
+    "control_ci_high",
+    "control_passed",
+    "aliases",
     "environment",
 ]
+
+#: A pair's own p50s (the speed-up's numerator and denominator) as the table names them.
+PAIR_COLUMNS = {
+    "p50_ms": "pair_p50_ms",
+    "p50_ci_low_ms": "pair_p50_ci_low_ms",
+    "p50_ci_high_ms": "pair_p50_ci_high_ms",
+    "baseline_p50_ms": "pair_baseline_p50_ms",
+    "baseline_p50_ci_low_ms": "pair_baseline_p50_ci_low_ms",
+    "baseline_p50_ci_high_ms": "pair_baseline_p50_ci_high_ms",
+}
 
 
 #: The whole frame's stages (:mod:`yoloshrink.bench.latency`): p50 and mean of each.
@@ -122,6 +148,7 @@ def build_table(
     environment: Path,
     parity_tolerance: float,
     imgsz: dict[str, int] | int,
+    controls: list[Path] = (),
 ) -> pd.DataFrame:
     """Join accuracy, latency, export and size records into the benchmark table.
 
@@ -129,8 +156,13 @@ def build_table(
     theirs; ``trainings`` the train_info.json of each variant's primary run); each says which
     variant, format, target and threads it is about. The first summary's variant (config order)
     is the baseline: its rows have speed-up 1; every other row's ``speedup`` and interval come
-    from its ``speedups`` record, the two models timed side by side. ``imgsz`` is the input size
-    exported, timed and scored, per variant (or one for all).
+    from its ``speedups`` record (the two models in processes taking turns), with the pair's own
+    p50s beside it and whether the pair slowed either model beyond its own row's interval
+    (:func:`yoloshrink.bench.paired.interference`). Every row carries its runtime's A/A control
+    (``controls``: the baseline against itself) at its thread count. A target timed as another
+    (its latency record's ``same_as``: the same precision ran) has no row of its own: it is
+    named in that target's ``aliases``. ``imgsz`` is the input size exported, timed and scored,
+    per variant (or one for all).
     """
     summary_by_variant = {r["variant"]: r for r in (layout.read_record("summary", p) for p in summaries)}
     variants = list(summary_by_variant)
@@ -156,15 +188,27 @@ def build_table(
     paired = {
         (r["variant"], r["target"], r["threads"]): r for r in (layout.read_record("speedup", p) for p in speedups)
     }
+    checks = {}
+    for p in controls:
+        c = layout.read_record("control", p)
+        checks[(TARGETS[c["target"]].runtime, c["threads"])] = c
+    lat_records = [layout.read_record("latency", p) for p in latency]
+    aliases: dict[tuple[str, str, int], list[str]] = {}
+    for lat in lat_records:
+        if lat.get("same_as"):
+            aliases.setdefault((lat["variant"], lat["same_as"], lat["threads"]), []).append(lat["target"])
+    alone = {(r["variant"], r["target"], r["threads"]): r for r in lat_records}
     env = environment_id(read_json(environment))
     roofs = read_json(peak)
     peaks = roofs["peaks"]
     bounds = roofs.get("theoretical", {}).get("peaks", {})
 
     rows = []
-    for p in latency:
-        lat = layout.read_record("latency", p)
+    for lat in lat_records:
+        if lat.get("same_as"):
+            continue
         variant, target = lat["variant"], lat["target"]
+        pair = paired.get((variant, target, lat["threads"]))
         fmt = TARGETS[target].format
         a = acc.get((variant, target), {"status": "failed", "error": "no accuracy record"})
         ex = export_rec.get((variant, fmt), {"status": "failed", "error": "no export record"})
@@ -235,7 +279,10 @@ def build_table(
                 "fraction_of_peak": round(attained / peak_gflops, 4) if peak_gflops == peak_gflops else math.nan,
                 "theoretical_gflops": bound,
                 "fraction_of_theoretical": round(attained / bound, 4) if bound == bound else math.nan,
-                **speedup_fields(variant == variants[0], paired.get((variant, target, lat["threads"]))),
+                **speedup_fields(variant == variants[0], pair),
+                **pair_fields(pair, alone.get((variants[0], target, lat["threads"]), {}), lat),
+                **control_fields(checks.get((TARGETS[target].runtime, lat["threads"]))),
+                "aliases": ",".join(aliases.get((variant, target, lat["threads"]), [])),
                 "environment": env,
             }
         )
@@ -263,6 +310,35 @@ def speedup_fields(is_baseline: bool, record: dict[str, Any] | None) -> dict[str
         return {**nan, "speedup_verdict": f"not measured: {why}"}
     keys = ("speedup", "speedup_ci_low", "speedup_ci_high", "speedup_verdict")
     return {**{k: record[k] for k in keys}, "speedup_rounds": record["rounds"]}
+
+
+def pair_fields(pair: dict[str, Any] | None, baseline_row: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """A variant row's pair: the two p50s its speed-up came from, with their intervals, and each
+    model's slow-down in the pair against its own latency row (NaN for the baseline's rows and a
+    pair that did not run)."""
+    if pair is None or pair.get("status") != "ok" or "p50_ms" not in pair:
+        nan = dict.fromkeys([*PAIR_COLUMNS.values(), "pair_slowdown", "baseline_pair_slowdown"], math.nan)
+        return {**nan, "pair_interference": pd.NA}
+    check = interference(pair, baseline_row, row)
+    flag = check.pop("pair_interference")
+    own = {col: pair[key] for key, col in PAIR_COLUMNS.items()}
+    return {**own, **check, "pair_interference": pd.NA if flag is None else flag}
+
+
+def control_fields(record: dict[str, Any] | None) -> dict[str, Any]:
+    """A row's A/A control (its runtime's, at its thread count): the baseline's speed-up over
+    itself, its interval, and ``control_passed`` (the interval contains 1)."""
+    if record is None or record.get("status") != "ok":
+        nan = dict.fromkeys(("control_speedup", "control_ci_low", "control_ci_high"), math.nan)
+        return {"control_target": (record or {}).get("target", ""), **nan, "control_passed": pd.NA}
+    lo, hi = record["speedup_ci_low"], record["speedup_ci_high"]
+    return {
+        "control_target": record.get("timed_as", record["target"]),
+        "control_speedup": record["speedup"],
+        "control_ci_low": lo,
+        "control_ci_high": hi,
+        "control_passed": bool(lo <= 1 <= hi),
+    }
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from yoloshrink import layout, model, quantize
-from yoloshrink.targets import EXPORTS, targets_for
+from yoloshrink.targets import EXPORTS, TARGETS, targets_for
 
 #: The benchmark keys that say how a timing job times (:class:`yoloshrink.bench.timing.TimingPlan`).
 TIMING_KEYS = ("warmup", "warmup_max", "block", "sessions", "min_rounds", "min_runs", "min_seconds", "max_runs")
@@ -251,6 +251,15 @@ def bench_targets(config: dict[str, Any]) -> list[str]:
     """Benchmark targets of the configured export formats (:func:`yoloshrink.targets.targets_for`):
     the PyTorch checkpoint, then each format's targets (OpenVINO also asked for f32 and bf16)."""
     return targets_for(list(config["export"]["formats"]))
+
+
+def control_targets(targets: list[str]) -> list[str]:
+    """The A/A control's targets: per runtime, the first of ``targets`` it runs (the baseline
+    timed against itself there checks the speed-up's method on that runtime)."""
+    first: dict[str, str] = {}
+    for t in targets:
+        first.setdefault(TARGETS[t].runtime, t)
+    return list(first.values())
 
 
 def timing(config: dict[str, Any], *extra: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 # Stage 5: accuracy per (variant, target), latency per (variant, target, threads), the speed-up
-# of each other variant over the baseline per (variant, target, threads) timed side by side, the
+# of each other variant over the baseline per (variant, target, threads) (each model in fresh
+# processes taking turns), the A/A control per runtime (the baseline against itself), the
 # machine's peak and environment, then one CSV. A target is an exported format, optionally at
 # a given precision ("openvino-f32") or its INT8 export ("onnx-int8"). A timing job (latency,
-# speedup, machine_peak, ultralytics_crosscheck) holds every core Snakemake has (timing_threads), so no
+# speedup, control, machine_peak, ultralytics_crosscheck) holds every core Snakemake has (timing_threads), so no
 # other job runs beside it, whatever thread count it times; its runtime's own thread count
 # comes from the {threads} wildcard. On SLURM the profile gives it a whole node (--exclusive).
 
@@ -43,8 +44,8 @@ rule latency:
 
 
 rule speedup:
-    """A variant against the baseline (the first variant) on one target and thread count, timed
-    side by side in one process: the speed-up with its interval."""
+    """A variant against the baseline (the first variant) on one target and thread count, each
+    in processes of its own taking turns (ABBA): the speed-up with its interval."""
     input:
         model=model_for_target,
         baseline=lambda wildcards: model_for_target(wildcards, BASELINE),
@@ -57,6 +58,31 @@ rule speedup:
         "../../envs/benchmark.yaml"
     threads: timing_threads
     params:
+        kind="speedup",
+        baseline=BASELINE,
+        imgsz=variant_param("export_imgsz"),
+        baseline_imgsz=VARIANTS[BASELINE]["export_imgsz"],
+        timing=timing_settings(),
+    script:
+        "../scripts/speedup.py"
+
+
+rule control:
+    """The A/A control: the baseline against itself by the speed-up's method, per runtime (its
+    first target) and thread count; its interval must contain 1."""
+    input:
+        model=model_for_target,
+        baseline=model_for_target,
+        data=layout.DATA_YAML,
+    output:
+        layout.control_json(),
+    log:
+        "logs/benchmark/{variant}/{target}/control_t{threads}.log",
+    conda:
+        "../../envs/benchmark.yaml"
+    threads: timing_threads
+    params:
+        kind="control",
         baseline=BASELINE,
         imgsz=variant_param("export_imgsz"),
         baseline_imgsz=VARIANTS[BASELINE]["export_imgsz"],
@@ -115,6 +141,12 @@ rule benchmark_table:
             layout.speedup_json(),
             variant=OTHER_VARIANTS,
             target=BENCH_TARGETS,
+            threads=BENCH_THREADS,
+        ),
+        controls=expand(
+            layout.control_json(),
+            variant=BASELINE,
+            target=CONTROL_TARGETS,
             threads=BENCH_THREADS,
         ),
         exports=expand(layout.export_dir(), variant=VARIANTS, fmt=FORMATS),

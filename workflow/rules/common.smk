@@ -33,6 +33,7 @@ HOSTS = (
 )  # cluster node types: name -> node feature
 BASELINE = next(iter(VARIANTS))  # speed-ups are over the first variant
 OTHER_VARIANTS = [v for v in VARIANTS if v != BASELINE]
+CONTROL_TARGETS = workflowcfg.control_targets(BENCH_TARGETS)  # A/A: one per runtime
 
 for _run, _error in workflowcfg.failed_trainings(list(RUNS)).items():
     print(

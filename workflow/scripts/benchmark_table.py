@@ -12,6 +12,7 @@ table = build_table(
     accuracy=[Path(p) for p in snakemake.input.accuracy],
     latency=[Path(p) for p in snakemake.input.latency],
     speedups=[Path(p) for p in snakemake.input.speedups],
+    controls=[Path(p) for p in snakemake.input.controls],
     trainings=[Path(p) for p in snakemake.input.trainings],
     exports=[Path(p) for p in snakemake.input.exports],
     summaries=[Path(p) for p in snakemake.input.summaries],

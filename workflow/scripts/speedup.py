@@ -1,5 +1,5 @@
-"""Speed-up of one variant over the baseline on one (target, threads), timed side by side
-(logic in yoloshrink.bench.paired)."""
+"""Speed-up of one variant over the baseline on one (target, threads), the two in processes taking
+turns; or, for the control rule, the baseline against itself (logic in yoloshrink.bench.paired)."""
 
 from pathlib import Path
 
@@ -22,4 +22,5 @@ speedup_job(
     threads=int(snakemake.wildcards.threads),
     timing=dict(snakemake.params.timing),
     out=Path(snakemake.output[0]),
+    kind=snakemake.params.kind,
 )

@@ -6,25 +6,44 @@ from a real validation image, made by the runtime's own input path,
 three stages timed inside the same call, so that they add up to its end-to-end time call by
 call: ``pre`` (letterbox and the runtime's input path), ``infer`` (the same call as the network
 time) and ``post`` (NMS at ultralytics' predict thresholds, or for an end-to-end head only the
-confidence filter, and boxes scaled back to the image), each the runner's fast path. Both are warmed up until steady and
-timed in the same interleaved rounds (:mod:`yoloshrink.bench.timing`), on a process pinned to
-the cores it times; every p50 comes with its bootstrap interval (:mod:`yoloshrink.bench.stats`).
-Thread counts are set through each runtime's own knob.
+confidence filter, and boxes scaled back to the image), each the runner's fast path. Both are
+warmed up until steady and timed in the same interleaved rounds (:mod:`yoloshrink.bench.timing`),
+on a process pinned to the cores it times. Thread counts are set through each runtime's own knob.
+
+Each session is a fresh process (:class:`Session`, :func:`spawn_session`: ``python -m
+yoloshrink.bench.latency``) that loads one model and times it alone, one process at a time: the
+variation between processes is the largest there is at short calls, and the intervals must see
+it. Every p50 comes with its bootstrap interval over those processes, then their rounds
+(:mod:`yoloshrink.bench.stats`).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from yoloshrink import layout
-from yoloshrink.bench.runners import Runner, letterbox, load_images, make_runner, postprocess, resolve_model
+from yoloshrink.bench.runners import (
+    Runner,
+    letterbox,
+    load_images,
+    make_runner,
+    postprocess,
+    precision_that_runs,
+    resolve_model,
+    timed_as,
+)
 from yoloshrink.bench.stats import summarize
-from yoloshrink.bench.timing import Staged, TimingPlan, in_sessions, pin_cores
+from yoloshrink.bench.timing import Staged, TimingPlan, in_processes, interleaved, pin_cores, warm_up
 from yoloshrink.datasets.files import val_images_dir
 from yoloshrink.targets import TARGETS
 
@@ -77,6 +96,92 @@ def set_threads(threads: int) -> list[int]:
     return cpus
 
 
+@dataclass(frozen=True)
+class Session:
+    """One timing session, run in a process of its own (:func:`spawn_session`): ``model``
+    (the file or folder ``target``'s runtime loads) at ``imgsz`` on ``threads`` threads, warmed
+    up and timed by ``plan`` (the fields of the session's :class:`TimingPlan` share), on the
+    first validation image of ``images_dir``; with ``e2e_images`` > 0 the whole frame too, over
+    that many images (a latency row), else the network call alone (a pair's turn)."""
+
+    target: str
+    model: str
+    imgsz: int
+    threads: int
+    images_dir: str
+    plan: dict[str, Any]
+    e2e_images: int = 0
+
+
+def run_session(session: Session) -> dict[str, Any]:
+    """``session`` in this process: pin it to its cores, load the model, warm up, time. Returns
+    ``timed`` (per call name its rounds), ``warm``, ``cpus`` and what ran (``runner``). Imports
+    torch only for a torch target (its loader does)."""
+    import cv2
+
+    threads = int(session.threads)
+    cpus = pin_cores(threads)
+    cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
+    plan = TimingPlan(**session.plan)
+    images = load_images(Path(session.images_dir), max(1, session.e2e_images))
+    runner = make_runner(session.target, Path(session.model), threads)
+    x = runner.prepare(letterbox(images[0], session.imgsz))
+    calls: dict[str, Callable[[], Any]] = {"net": lambda: runner.run(x)}
+    if session.e2e_images:
+        calls["e2e"] = end_to_end(runner, images, session.imgsz)
+    warm = warm_up(calls, plan)
+    timed = interleaved(calls, plan)
+    ran = {k: getattr(runner, k) for k in ("runtime", "runtime_version", "precision", "end2end", "input_path")}
+    return {"timed": timed, "warm": warm, "cpus": cpus, "runner": {**ran, "post_path": runner.post_path}}
+
+
+def spawn_session(session: Session, timeout: float = 900) -> dict[str, Any]:
+    """:func:`run_session` in a fresh interpreter (``python -m yoloshrink.bench.latency``): a
+    fresh load, fresh thread pools, buffers and code placed anew. Its output goes to this
+    process's (the job's log); its result comes back through a temporary file. Raises
+    RuntimeError with the end of its output when it fails."""
+    with tempfile.TemporaryDirectory(prefix="session-") as tmp:
+        result = Path(tmp) / "result.json"
+        spec = Path(tmp) / "session.json"
+        spec.write_text(json.dumps(asdict(session)))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        proc = subprocess.run(
+            [sys.executable, "-m", "yoloshrink.bench.latency", str(spec), str(result)],
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+        )
+        sys.stderr.write(proc.stderr)
+        if proc.returncode != 0 or not result.exists():
+            raise RuntimeError(
+                f"the timing process of {session.target} ({session.model}) failed with exit status "
+                f"{proc.returncode}:\n{proc.stderr[-3000:]}"
+            )
+        return json.loads(result.read_text())
+
+
+def in_fresh_processes(sessions: dict[str, Session], n: int) -> dict[str, list[dict[str, Any]]]:
+    """``n`` sessions of each of ``sessions`` (label -> session), each a fresh process, one at a
+    time, the labels taking turns in ABBA order (:func:`yoloshrink.bench.timing.in_processes`)."""
+    return in_processes(lambda label: spawn_session(sessions[label]), list(sessions), n)
+
+
+def gathered(results: list[dict[str, Any]]) -> tuple[dict[str, list[list[list[float]]]], dict[str, Any]]:
+    """The sessions' timings per call name (each a list of sessions of rounds) and the warm-up
+    over all of them: ``sessions``, ``warmup_calls`` (in all) and ``warmup_settled`` (in every one)."""
+    timed: dict[str, list[list[list[float]]]] = {}
+    for r in results:
+        for name, rounds in r["timed"].items():
+            timed.setdefault(name, []).append(rounds)
+    warm = {
+        "sessions": len(results),
+        "warmup_calls": sum(r["warm"]["warmup_calls"] for r in results),
+        "warmup_settled": all(r["warm"]["warmup_settled"] for r in results),
+    }
+    return timed, warm
+
+
 def measure_latency(
     target: str,
     model_path: Path,
@@ -87,32 +192,21 @@ def measure_latency(
     e2e_images: int = 20,
 ) -> dict[str, Any]:
     """Latency record for one (target, threads): network-only and end-to-end statistics, each
-    p50 with its interval, the cores pinned to and the warm-up it took."""
-    cpus = set_threads(threads)
-    images = load_images(images_dir, e2e_images)
-    lb = letterbox(images[0], imgsz)
-    loaded: dict[str, Runner] = {}
-
-    def load() -> dict[str, Callable[[], Any]]:
-        """A fresh runner: its network call and its whole-frame call, timed in the same rounds."""
-        runner = loaded["runner"] = make_runner(target, model_path, threads)
-        x = runner.prepare(lb)
-        return {"net": lambda: runner.run(x), "e2e": end_to_end(runner, images, imgsz)}
-
-    timed, warm = in_sessions(load, plan)
-    runner = loaded["runner"]
+    p50 with its interval over ``plan.sessions`` fresh processes, the cores pinned to and the
+    warm-up it took."""
+    session = Session(
+        target, str(model_path), int(imgsz), int(threads), str(images_dir), asdict(plan.per_session()), e2e_images
+    )
+    results = in_fresh_processes({"model": session}, plan.sessions)["model"]
+    timed, warm = gathered(results)
+    ran = results[0]["runner"]
     return {
         "status": "ok",
         "format": TARGETS[target].format,
         "threads": int(threads),
-        "cpus": ",".join(map(str, cpus)),
+        "cpus": ",".join(map(str, results[0]["cpus"])),
         "imgsz": int(imgsz),
-        "runtime": runner.runtime,
-        "runtime_version": runner.runtime_version,
-        "precision": runner.precision,
-        "end2end": runner.end2end,
-        "input_path": runner.input_path,
-        "post_path": runner.post_path,
+        **ran,
         "block": plan.block,
         **warm,
         **summarize(timed["net"]),
@@ -139,6 +233,10 @@ def latency_job(
         "imgsz": int(imgsz),
         "threads": int(threads),
     }
+    same = timed_as(target)
+    if same != target:  # one thing run is timed once: its row is the other target's
+        record = {**fields, "status": "ok", "same_as": same, "precision": precision_that_runs(target)}
+        return layout.write_record("latency", out, record)
     try:
         record = measure_latency(
             target,
@@ -153,3 +251,15 @@ def latency_job(
     except Exception as exc:
         record = layout.failure(exc, **fields)
     return layout.write_record("latency", out, record)
+
+
+def main(argv: list[str]) -> None:
+    """``python -m yoloshrink.bench.latency SESSION.json RESULT.json``: one session
+    (:func:`run_session`) in this fresh process, its result written to RESULT.json."""
+    spec, out = (Path(a) for a in argv)
+    result = run_session(Session(**json.loads(spec.read_text())))
+    out.write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -324,6 +324,42 @@ def make_runner(target: str, model_path: Path, threads: int, fast: bool = True) 
     return runner
 
 
+def precision_that_runs(target: str) -> str:
+    """The precision ``target`` runs at on this machine, without loading a model: its INT8, or
+    what its runtime does with the precision it asks for. OpenVINO's CPU plugin runs its default
+    hint (bf16 where the CPU computes bf16 natively, f32 elsewhere) for no precision asked, and
+    f32 for bf16 where the CPU lacks it; the other runtimes run f32."""
+    spec = TARGETS[target]
+    if spec.calibrated:
+        return "int8"
+    if spec.runtime != "openvino":
+        return spec.precision or "f32"
+    import openvino as ov
+
+    core = ov.Core()
+    if not spec.precision:
+        hint = core.get_property("CPU", "INFERENCE_PRECISION_HINT")
+        return hint.to_string() if hasattr(hint, "to_string") else str(hint)
+    if spec.precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        return "f32"
+    return spec.precision
+
+
+def timed_as(target: str) -> str:
+    """The target whose timing ``target``'s is on this machine: ``target`` itself, or the
+    target of the same export and runtime that asks for the precision ``target`` runs at (e.g.
+    ``openvino``, the default, is ``openvino-bf16`` where the default is bf16). The export's
+    targets are always benchmarked together (:func:`yoloshrink.targets.targets_for`), so that
+    one has its own row: one thing run is timed once."""
+    spec = TARGETS[target]
+    ran = precision_that_runs(target)
+    for other in TARGETS.values():
+        same = other.export == spec.export and other.runtime == spec.runtime and other.name != target
+        if same and other.precision == ran and ran != spec.precision:
+            return other.name
+    return target
+
+
 def load_images(images_dir: Path, limit: int) -> list[np.ndarray]:
     """Up to ``limit`` validation images (sorted by name) as BGR arrays."""
     import cv2

@@ -15,9 +15,13 @@ rounds and sessions.
 
 The measurement is split into ``sessions``: each loads the models afresh (new runtime sessions,
 new buffers, new thread pools), warms them up and times its share of the rounds. How fast a
-loaded model runs varies from one load to the next (where its buffers land, how its threads are
-placed) by several per cent, as much as between two runs of the workflow; the sessions let the
-intervals see that variation. The per-call times are kept per round and session, outliers
+loaded model runs varies from one load to the next, and more from one process to the next
+(where its buffers and code land, how its threads are placed, what the runtime compiled) by
+several per cent, as much as between two runs of the workflow. So the workflow's timings run
+each session in a process of its own (:func:`in_processes`, :mod:`yoloshrink.bench.latency`),
+one model per process and one process at a time, the models of a pair taking turns in an order
+that balances drift (ABBA); :func:`in_sessions` keeps sessions in this process (the deployment
+host's benchmark, INT8 "auto"). The per-call times are kept per round and session, outliers
 included; :mod:`yoloshrink.bench.stats` turns them into percentiles and intervals.
 
 Imports nothing heavy when loaded.
@@ -161,6 +165,23 @@ def interleaved(
 
 
 Calls = dict[str, Callable[[], Any]]
+
+
+def abba(labels: list[str], sessions: int) -> list[str]:
+    """The order in which ``sessions`` sessions of each of ``labels`` run, one at a time: the
+    labels in order, then reversed, and so on (A B B A A B ... for two), so that a drift in time
+    falls on every label alike and a linear one cancels over each two sessions."""
+    return [label for k in range(sessions) for label in (labels if k % 2 == 0 else labels[::-1])]
+
+
+def in_processes(session: Callable[[str], dict[str, Any]], labels: list[str], sessions: int) -> dict[str, list[Any]]:
+    """Run ``session(label)`` ``sessions`` times for each label in :func:`abba` order, one after
+    the other (each call a process of its own: :func:`yoloshrink.bench.latency.spawn_session`);
+    return, per label, what its calls returned, in order."""
+    out: dict[str, list[Any]] = {label: [] for label in labels}
+    for label in abba(labels, sessions):
+        out[label].append(session(label))
+    return out
 
 
 def in_sessions(

@@ -10,7 +10,7 @@ import yaml
 
 from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_text, read_json
-from yoloshrink.report import analysis, figures, int8, levers, text
+from yoloshrink.report import analysis, figures, int8, levers, pairs, text
 from yoloshrink.report import hosts as hosts_module
 from yoloshrink.report.markdown import markdown_table
 from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
@@ -149,6 +149,12 @@ def readme_context(
     return {
         "baseline": variants[0] if variants else "",
         "comparisons": analysis.comparisons(df, summaries, variants),
+        "speedup_table": markdown_table(paired) if len(paired := pairs.speedup_table(df)) else "",
+        "controls": pairs.controls(df),
+        "interfered": pairs.interfered(df),
+        "timing_sessions": int(df["sessions"].max())
+        if "sessions" in df.columns and df["sessions"].notna().any()
+        else 0,
         "seed_spread": seed_spread(stats, variants),
         "seeds": seeds_summary(stats),
         "levers": lever_context(df, stats),

@@ -49,6 +49,21 @@ def machine(env: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def with_aliases(df: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark table with a copy of each row under every target it was also timed for
+    (its ``aliases``: e.g. ``openvino``, whose default precision ran as ``openvino-bf16`` here),
+    so that a host's row of that target finds this machine's."""
+    if "aliases" not in df.columns:
+        return df
+    copies = [
+        {**row, "target": alias}
+        for row in df.to_dict("records")
+        for alias in str(row["aliases"]).split(",")
+        if row["aliases"] == row["aliases"] and alias
+    ]
+    return pd.concat([df, pd.DataFrame(copies, columns=df.columns)], ignore_index=True) if copies else df
+
+
 def _cell(row: pd.Series | None) -> str:
     if row is None:
         return "—"
@@ -61,6 +76,7 @@ def host_table(df: pd.DataFrame, hosts: dict[str, dict[str, Any]], here: str = "
     """Per (variant, target, threads) of the benchmark table's rows that a host timed: the network
     p50 with its interval here and on each host, or the host's failure."""
     keys = ["variant", "target", "threads"]
+    df = with_aliases(df)
     rows = df[df["target"] != "pytorch"][[*keys, "status", "error", "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms"]]
     table = rows[keys].reset_index(drop=True).copy()
     table[here] = [_cell(r) for _, r in rows.iterrows()]
@@ -74,7 +90,7 @@ def host_budgets(df: pd.DataFrame, hosts: dict[str, dict[str, Any]], budgets_ms:
     """Per host, thread count and budget: the most accurate (variant, target) whose network p50
     on that host is within the budget (``best``, its mAP50-95 from this machine's row of the same
     target), else the fastest row there (``fastest``)."""
-    acc = df.set_index(["variant", "target"])["map50_95"].groupby(level=[0, 1]).first()
+    acc = with_aliases(df).set_index(["variant", "target"])["map50_95"].groupby(level=[0, 1]).first()
     out = []
     for name, h in hosts.items():
         ok = h["rows"][h["rows"]["status"] == "ok"].copy()
