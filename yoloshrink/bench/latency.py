@@ -35,10 +35,10 @@ from yoloshrink import layout
 from yoloshrink.bench.runners import (
     Runner,
     letterbox,
-    load_images,
     make_runner,
     postprocess,
     precision_that_runs,
+    read_images,
     resolve_model,
     timed_as,
 )
@@ -101,16 +101,31 @@ class Session:
     """One timing session, run in a process of its own (:func:`spawn_session`): ``model``
     (the file or folder ``target``'s runtime loads) at ``imgsz`` on ``threads`` threads, warmed
     up and timed by ``plan`` (the fields of the session's :class:`TimingPlan` share), on the
-    first validation image of ``images_dir``; with ``e2e_images`` > 0 the whole frame too, over
-    that many images (a latency row), else the network call alone (a pair's turn)."""
+    first of ``images`` (validation image files, listed by the parent: listing them the
+    ultralytics way imports torch); with ``e2e`` the whole frame too, over all of them (a latency
+    row), else the network call alone (a pair's turn)."""
 
     target: str
     model: str
     imgsz: int
     threads: int
-    images_dir: str
+    images: list[str]
     plan: dict[str, Any]
-    e2e_images: int = 0
+    e2e: bool = False
+
+    @classmethod
+    def of(
+        cls, target: str, model: Path, imgsz: int, threads: int, images_dir: Path, plan: TimingPlan, e2e_images: int = 0
+    ) -> Session:
+        """The session of one model, a share of ``plan`` (:meth:`TimingPlan.per_session`), on the
+        first ``e2e_images`` validation images of ``images_dir`` (the first alone without them)."""
+        from yoloshrink.datasets.files import list_images
+
+        images = list_images(images_dir)[: max(1, e2e_images)]
+        if not images:
+            raise FileNotFoundError(f"no validation images in {images_dir}")
+        share = asdict(plan.per_session())
+        return cls(target, str(model), int(imgsz), int(threads), images, share, e2e_images > 0)
 
 
 def run_session(session: Session) -> dict[str, Any]:
@@ -123,11 +138,11 @@ def run_session(session: Session) -> dict[str, Any]:
     cpus = pin_cores(threads)
     cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
     plan = TimingPlan(**session.plan)
-    images = load_images(Path(session.images_dir), max(1, session.e2e_images))
+    images = read_images(session.images)
     runner = make_runner(session.target, Path(session.model), threads)
     x = runner.prepare(letterbox(images[0], session.imgsz))
     calls: dict[str, Callable[[], Any]] = {"net": lambda: runner.run(x)}
-    if session.e2e_images:
+    if session.e2e:
         calls["e2e"] = end_to_end(runner, images, session.imgsz)
     warm = warm_up(calls, plan)
     timed = interleaved(calls, plan)
@@ -194,9 +209,7 @@ def measure_latency(
     """Latency record for one (target, threads): network-only and end-to-end statistics, each
     p50 with its interval over ``plan.sessions`` fresh processes, the cores pinned to and the
     warm-up it took."""
-    session = Session(
-        target, str(model_path), int(imgsz), int(threads), str(images_dir), asdict(plan.per_session()), e2e_images
-    )
+    session = Session.of(target, model_path, imgsz, threads, images_dir, plan, e2e_images)
     results = in_fresh_processes({"model": session}, plan.sessions)["model"]
     timed, warm = gathered(results)
     ran = results[0]["runner"]

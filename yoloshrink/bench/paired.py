@@ -18,7 +18,6 @@ is flagged.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,9 @@ def measure_pair(
     plan: TimingPlan,
 ) -> dict[str, Any]:
     """Time ``target``'s two models in turns on ``threads`` threads; return the record fields."""
-    share = asdict(plan.per_session())
     sessions = {
-        "baseline": Session(target, str(baseline_model), int(baseline_imgsz), int(threads), str(images_dir), share),
-        "variant": Session(target, str(variant_model), int(variant_imgsz), int(threads), str(images_dir), share),
+        "baseline": Session.of(target, baseline_model, baseline_imgsz, threads, images_dir, plan),
+        "variant": Session.of(target, variant_model, variant_imgsz, threads, images_dir, plan),
     }
     results = in_fresh_processes(sessions, plan.sessions)
     (base_timed, warm), (var_timed, var_warm) = gathered(results["baseline"]), gathered(results["variant"])

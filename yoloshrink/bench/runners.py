@@ -362,13 +362,20 @@ def timed_as(target: str) -> str:
 
 def load_images(images_dir: Path, limit: int) -> list[np.ndarray]:
     """Up to ``limit`` validation images (sorted by name) as BGR arrays."""
-    import cv2
-
     from yoloshrink.datasets.files import list_images
 
-    images = [cv2.imread(f) for f in list_images(images_dir)[:limit]]
-    if not images or any(im is None for im in images):
-        raise FileNotFoundError(f"no readable images in {images_dir}")
+    return read_images(list_images(images_dir)[:limit], images_dir)
+
+
+def read_images(paths: list[str], where: Path | str | None = None) -> list[np.ndarray]:
+    """The image files ``paths`` as BGR arrays; FileNotFoundError naming ``where`` (or the first
+    unreadable file) when there are none or one cannot be read."""
+    import cv2
+
+    images = [cv2.imread(str(f)) for f in paths]
+    bad = [str(f) for f, im in zip(paths, images, strict=True) if im is None]
+    if not images or bad:
+        raise FileNotFoundError(f"no readable images in {where or (bad[0] if bad else 'an empty list')}")
     return images
 
 
