@@ -35,6 +35,16 @@ TARGETS = [
     "openvino-int8",
 ]
 VARIANTS = ["w0.25", "w0.125"]
+
+
+def timed_targets() -> list[str]:
+    """The TARGETS with a row of their own on this machine: a target that runs the precision
+    another asks for is timed as that one (``runners.timed_as``: ``openvino`` here)."""
+    from yoloshrink.bench.runners import timed_as
+
+    return [t for t in TARGETS if timed_as(t) == t]
+
+
 RUNS = ["w0.25", "w0.25-seed1", "w0.125", "w0.125-seed1"]  # .test/config.yaml: seeds [0, 1]
 
 
