@@ -6,7 +6,9 @@ conftest.py; tests/test_workflow.py runs it in a fresh venv without torch)."""
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -169,3 +171,115 @@ def test_a_host_name_with_path_characters_is_refused_before_anything_is_written(
 def test_the_command_line_says_what_is_wrong(made, tmp_path, capsys):
     assert hostbench.main([str(tmp_path / "none.tar"), "--host", "pi5", "--out", str(tmp_path)]) == 2
     assert "no such bundle" in capsys.readouterr().err
+
+
+def test_a_host_times_each_thread_count_on_its_own_cores(made, tmp_path, restore_threads):
+    """After a 1-thread row the 2-thread rows run on two cores again (pinning widens as well as
+    narrows), each row records its cores; a thread count the bundle names beyond this host's
+    cores is a failed row that says so."""
+    from yoloshrink.bench.timing import allowed_cores
+
+    cores = allowed_cores()
+    if len(cores) < 2:
+        pytest.skip("needs a machine with at least 2 cores")
+
+    def onnx_only(threads: list[int]):  # one model keeps the test short; the files stay checksummed
+        return edit_manifest(lambda m: m.update(models=[onnx_entry(m)], threads=threads))
+
+    both = rebuilt(made[0], tmp_path / "both.tar", onnx_only([1, 2]))
+    rows = rows_of(hostbench.run_host(both, "box", tmp_path / "hosts", progress=print))
+    assert [(r["threads"], r["cpus"]) for r in rows] == [("1", str(cores[0])), ("2", f"{cores[0]},{cores[1]}")]
+    assert all(r["status"] == "ok" for r in rows), rows
+    wide = rebuilt(made[0], tmp_path / "wide.tar", onnx_only([1, len(cores) + 1]))
+    one, beyond = rows_of(hostbench.run_host(wide, "box", tmp_path / "hosts", progress=print))
+    assert one["status"] == "ok" and beyond["status"] == "failed" and "this process may use" in beyond["error"]
+
+
+@pytest.mark.parametrize("threads", ["0", "-1", "99"])
+def test_thread_counts_beyond_the_host_are_refused_by_name(made, tmp_path, capsys, threads):
+    hosts = tmp_path / "hosts"
+    assert hostbench.main([str(made[0]), "--host", "pi5", "--out", str(hosts), "--threads", "1", threads]) == 2
+    assert f"--threads {threads}: this host may use" in capsys.readouterr().err
+    assert not hosts.exists()
+
+
+def edit_manifest(change):
+    def edit(folder: Path) -> None:
+        manifest = json.loads((folder / bundle.MANIFEST).read_text())
+        change(manifest)
+        (folder / bundle.MANIFEST).write_text(json.dumps(manifest))
+
+    return edit
+
+
+def onnx_entry(manifest: dict) -> dict:
+    return next(m for m in manifest["models"] if m["target"] == "onnx")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda m: onnx_entry(m).update(model="/etc/passwd"),
+            "models[1].model '/etc/passwd' is not a checksummed file",
+        ),
+        (lambda m: onnx_entry(m).update(model="../../x.onnx"), "is not a checksummed file of the bundle"),
+        (lambda m: onnx_entry(m).update(reference="/etc/passwd"), "reference '/etc/passwd' is not a checksummed file"),
+        (lambda m: m["inputs"].update({"96": "/etc/passwd"}), "inputs[96] '/etc/passwd' is not a checksummed file"),
+        (lambda m: onnx_entry(m).update(variant="w0.25"), "is not a onnx model of w0.25"),  # w0.125 under w0.25's name
+        (lambda m: onnx_entry(m).pop("variant"), "models[1] lacks variant"),
+        (lambda m: onnx_entry(m).update(target="openvino"), "target 'openvino' is not a target of format 'onnx'"),
+        (lambda m: m["timing"].update(min_runs=9, max_runs=3), "timing.min_runs: 9 is more than timing.max_runs (3)"),
+        (lambda m: m["timing"].update(block=0), "timing.block: 0 is not a whole number of at least 1"),
+        (lambda m: m.update(threads=[0]), "threads: [0] must be a list of whole numbers of at least 1"),
+        (lambda m: m.update(threads="2"), "threads: '2' must be a list"),
+    ],
+)
+def test_a_hostile_manifest_is_a_clear_error_that_writes_nothing(made, tmp_path, change, message):
+    hosts = tmp_path / "hosts"
+    earlier = hosts / "box"
+    earlier.mkdir(parents=True)
+    (earlier / "keep.txt").write_text("an earlier result")
+    bad = rebuilt(made[0], tmp_path / "bad.tar", edit_manifest(change))
+    with pytest.raises(bundle.BundleError, match=re.escape(message)):
+        hostbench.run_host(bad, "box", hosts, progress=print)
+    assert [p.name for p in hosts.iterdir()] == ["box"] and (earlier / "keep.txt").exists()
+
+
+def test_a_result_replaces_the_earlier_only_if_a_row_succeeded_and_the_exit_status_says_if_all_did(
+    made, tmp_path, monkeypatch, capsys
+):
+    hosts = tmp_path / "hosts"
+    earlier = hosts / "box"
+    earlier.mkdir(parents=True)
+    (earlier / "keep.txt").write_text("an earlier result")
+    for runtime in ("onnxruntime", "openvino", "ncnn", "torch"):  # nothing can run: every row fails
+        monkeypatch.setitem(hostbench.RUNTIME_MODULES, runtime, f"{runtime}_not_installed_here")
+    args = [str(made[0]), "--host", "box", "--out", str(hosts)]
+    assert hostbench.main(args) == 2
+    assert "no row succeeded on box" in capsys.readouterr().err and (earlier / "keep.txt").exists()
+    monkeypatch.setitem(hostbench.RUNTIME_MODULES, "onnxruntime", "onnxruntime")  # one runtime runs
+    assert hostbench.main(args) == 1  # written, but not every row succeeded
+    assert "row(s) failed" in capsys.readouterr().err
+    assert {r["status"] for r in rows_of(earlier)} == {"ok", "failed"} and not (earlier / "keep.txt").exists()
+
+
+def test_unpacking_is_capped_and_a_refused_bundle_leaves_no_folder(made, tmp_path, monkeypatch):
+    bomb = tmp_path / "zeros.tar.gz"  # 64 MiB of zeros, a few KB compressed
+    with tarfile.open(bomb, "w:gz") as tar:
+        info = tarfile.TarInfo("zeros.bin")
+        info.size = 64 << 20
+        tar.addfile(info, io.BytesIO(bytes(info.size)))
+    assert bomb.stat().st_size < 1 << 20
+    monkeypatch.setattr(bundle, "MAX_UNPACKED_BYTES", 16 << 20)
+    hosts = tmp_path / "new" / "hosts"
+    with pytest.raises(bundle.BundleError, match="unpacks to more than 16 MiB"):
+        hostbench.run_host(bomb, "box", hosts, progress=print)
+    assert not (tmp_path / "new").exists()  # the folders it made are gone again
+
+
+def test_out_naming_a_file_is_an_error_not_a_traceback(made, tmp_path, capsys):
+    file = tmp_path / "hosts"
+    file.write_text("not a folder")
+    assert hostbench.main([str(made[0]), "--host", "box", "--out", str(file)]) == 2
+    assert "is a file: name a folder" in capsys.readouterr().err

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from yoloshrink.bench import stats
-from yoloshrink.bench.timing import TimingPlan, abba, in_processes, in_sessions, interleaved, pin_cores, warm_up
+from yoloshrink.bench.timing import (
+    TimingPlan,
+    abba,
+    allowed_cores,
+    in_processes,
+    in_sessions,
+    interleaved,
+    pin_cores,
+    warm_up,
+)
 
 
 class FakeMachine:
@@ -157,12 +166,18 @@ def test_timing_stats_known_values():
         stats.timing_stats([])
 
 
-def test_pin_cores_pins_the_lowest_cores_it_may_use():
+def test_pin_cores_pins_the_lowest_cores_it_may_use_and_widens_again():
     before = os.sched_getaffinity(0)
+    allowed = allowed_cores()
     try:
         cpus = pin_cores(1)
-        assert cpus == [min(before)] and os.sched_getaffinity(0) == {min(before)}
-        assert pin_cores(999) == sorted(os.sched_getaffinity(0))  # never more than allowed
+        assert cpus == [allowed[0]] and os.sched_getaffinity(0) == {allowed[0]}
+        if len(allowed) >= 2:  # a 2-thread row after a 1-thread row: both cores again, not core 0 alone
+            assert pin_cores(2) == allowed[:2] and os.sched_getaffinity(0) == set(allowed[:2])
+            assert pin_cores(1) == [allowed[0]]
+        for bad in (0, -1, len(allowed) + 1):  # refused by name, not silently capped
+            with pytest.raises(ValueError, match=f"{bad} thread"):
+                pin_cores(bad)
     finally:
         os.sched_setaffinity(0, before)
 

@@ -345,6 +345,8 @@ def _default_config() -> dict:
         (lambda c: c["benchmark"].update(min_runs=0), "benchmark.min_runs: 0 is invalid"),
         (lambda c: c["dataset"].update(source="s3"), "dataset.source: 's3' is invalid"),
         (lambda c: c.update(bench={}), "bench: unknown key; did you mean 'benchmark'?"),
+        (lambda c: c["report"].update(budgets_ms=[]), "report.budgets_ms: [] is invalid"),
+        (lambda c: c["benchmark"].update(hosts={"pi5": ""}), "benchmark.hosts.pi5: '' is invalid"),
     ],
 )
 def test_every_schema_rule_names_key_and_value(edit, expected):
@@ -353,6 +355,52 @@ def test_every_schema_rule_names_key_and_value(edit, expected):
     with pytest.raises(workflowcfg.ConfigError) as err:
         workflowcfg.validate_config(cfg, SCHEMA)
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda c: c["benchmark"].update(min_runs=50, max_runs=20),
+            "benchmark.min_runs: 50 is more than benchmark.max_runs (20)",
+        ),
+        (
+            lambda c: c["benchmark"].update(warmup=30, warmup_max=10),
+            "benchmark.warmup: 30 is more than benchmark.warmup_max (10)",
+        ),
+        # settings of an INT8 format are checked whether or not the format is exported
+        (lambda c: c["export"].update(quantize={"choose": {"openvino-int8": "perfromance"}}), "perfromance"),
+        (
+            lambda c: c["export"].update(quantize={"candidates": {"onnx-int8": {"mine": {"quant_format": "QXX"}}}}),
+            "QXX",
+        ),
+        (
+            lambda c: c["export"].update(
+                quantize={"timing": {"min_runs": 9, "max_runs": 3}, "choose": {"onnx-int8": "auto"}}
+            ),
+            "export.quantize.timing.min_runs: 9 is more than export.quantize.timing.max_runs (3)",
+        ),
+    ],
+)
+def test_cross_key_checks_name_the_keys(edit, expected):
+    cfg = _default_config()
+    assert "onnx-int8" not in cfg["export"]["formats"]  # the INT8 settings name a format not exported
+    edit(cfg)
+    workflowcfg.validate_config(cfg, SCHEMA)  # the schema alone lets these through
+    with pytest.raises(workflowcfg.ConfigError) as err:
+        workflowcfg.check(cfg, Path("."))
+    assert expected in str(err.value)
+
+
+def test_a_bad_site_variable_is_printed_before_snakemake_prints_its_usage():
+    import io
+
+    from yoloshrink import slurmsite
+
+    err = io.StringIO()
+    with pytest.raises(slurmsite.SiteError):
+        slurmsite.Site.from_environ({"YOLOSHRINK_SLURM_TRAIN_MEM_MB": "16G"}, stderr=err)
+    assert err.getvalue().startswith("error in the SLURM site settings (profiles/slurm): YOLOSHRINK_SLURM_TRAIN_MEM_MB")
 
 
 def test_default_and_shipped_configs_are_valid():

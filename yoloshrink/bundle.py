@@ -160,6 +160,95 @@ def build_bundle(
     return manifest
 
 
+#: What a bundle may unpack to, at most (a bundle of every format of a few variants is some
+#: hundred MB): a compressed tar of zeros is refused before a byte is written.
+MAX_UNPACKED_BYTES = 1 << 30
+MAX_MEMBERS = 10_000
+
+
+def check_members(tar: tarfile.TarFile, tar_path: Path, dest: Path) -> None:
+    """BundleError when the tar's members would unpack to more than :data:`MAX_UNPACKED_BYTES`
+    or :data:`MAX_MEMBERS` files, or more than the free space of ``dest``'s disk (its headers are
+    read through, nothing is written)."""
+    total = 0
+    for count, member in enumerate(tar, 1):
+        total += max(member.size, 0)
+        if count > MAX_MEMBERS or total > MAX_UNPACKED_BYTES:
+            raise BundleError(
+                f"{tar_path}: unpacks to more than {MAX_UNPACKED_BYTES / 2**20:.0f} MiB or {MAX_MEMBERS} files "
+                f"(at least {total / 2**20:.0f} MiB in {count} members): not a bundle this workflow makes"
+            )
+    free = shutil.disk_usage(dest.parent).free
+    if total > free:
+        raise BundleError(
+            f"{tar_path}: unpacks to {total / 2**20:.0f} MiB, but {dest.parent} has {free / 2**20:.0f} MiB free"
+        )
+
+
+def _relative(files: dict[str, str], path: Any, what: str, folder: bool = False) -> str:
+    """``path`` if it names a checksummed file of the bundle (or, with ``folder``, a folder
+    holding some); BundleError naming ``what`` otherwise."""
+    ok = isinstance(path, str) and (
+        path in files or (folder and any(f.startswith(path.rstrip("/") + "/") for f in files))
+    )
+    if not ok:
+        raise BundleError(f"{MANIFEST}: {what} {path!r} is not a checksummed file of the bundle")
+    return path
+
+
+def check_manifest(manifest: dict[str, Any]) -> None:
+    """The manifest validated like any input, after the checksums: every path it names is among
+    its checksummed files (so inside the bundle), each model entry is complete and names a known
+    target of its format, and its timing settings and thread counts pass the workflow's own
+    rules (:meth:`yoloshrink.bench.timing.TimingPlan.problems`). BundleError naming the entry."""
+    from yoloshrink.bench.timing import TimingPlan
+    from yoloshrink.targets import TARGETS
+
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise BundleError(f"{MANIFEST}: 'files' must map each file to its checksum")
+    timing = manifest.get("timing")
+    problems = TimingPlan.problems(timing, "timing") if isinstance(timing, dict) else ["timing: must be a mapping"]
+    threads = manifest.get("threads")
+    if not isinstance(threads, list) or not threads or not all(type(t) is int and t >= 1 for t in threads):
+        problems.append(f"threads: {threads!r} must be a list of whole numbers of at least 1")
+    if problems:
+        raise BundleError(f"{MANIFEST}: " + "; ".join(problems))
+    inputs = manifest.get("inputs")
+    if not isinstance(inputs, dict) or not inputs:
+        raise BundleError(f"{MANIFEST}: 'inputs' must map each input size to its file")
+    for size, path in inputs.items():
+        if not str(size).isdigit():
+            raise BundleError(f"{MANIFEST}: inputs: {size!r} is not an input size")
+        _relative(files, path, f"inputs[{size}]")
+    models = manifest.get("models")
+    if not isinstance(models, list):
+        raise BundleError(f"{MANIFEST}: 'models' must be a list")
+    for i, m in enumerate(models):
+        where = f"models[{i}]"
+        if not isinstance(m, dict):
+            raise BundleError(f"{MANIFEST}: {where} is not a mapping")
+        missing = [k for k in ("variant", "format", "target", "imgsz", "status") if k not in m]
+        if missing:
+            raise BundleError(f"{MANIFEST}: {where} lacks {', '.join(missing)}")
+        if not isinstance(m["variant"], str) or not HOST_NAME.fullmatch(m["variant"]):
+            raise BundleError(f"{MANIFEST}: {where}.variant {m['variant']!r} is not a variant name")
+        if m["target"] not in TARGETS or TARGETS[m["target"]].format != m["format"]:
+            raise BundleError(f"{MANIFEST}: {where}: target {m['target']!r} is not a target of format {m['format']!r}")
+        if type(m["imgsz"]) is not int or str(m["imgsz"]) not in {str(k) for k in inputs}:
+            raise BundleError(f"{MANIFEST}: {where}.imgsz {m['imgsz']!r} has no input file")
+        if m["status"] == "ok":  # each entry's files are where build_bundle puts that variant's
+            model, ref = m.get("model"), m.get("reference")
+            _relative(files, model, f"{where}.model", folder=True)
+            _relative(files, ref, f"{where}.reference")
+            if not str(model).startswith(f"models/{m['variant']}/{m['format']}/"):
+                raise BundleError(f"{MANIFEST}: {where}.model {model!r} is not a {m['format']} model of {m['variant']}")
+            if ref != f"reference/{m['variant']}/{m['target']}.npy":
+                raise BundleError(f"{MANIFEST}: {where}.reference {ref!r} is not the reference of {m['variant']}")
+        elif m["status"] != "failed" or not isinstance(m.get("error"), str):
+            raise BundleError(f"{MANIFEST}: {where}.status must be 'ok', or 'failed' with an error")
+
+
 def open_bundle(tar_path: Path, dest: Path, code: str | None = None) -> dict[str, Any]:
     """Extract the bundle ``tar_path`` into ``dest`` (a new folder) and check it: a tar, its
     format version, every file's checksum, no file missing or added, and that it was made by
@@ -169,6 +258,7 @@ def open_bundle(tar_path: Path, dest: Path, code: str | None = None) -> dict[str
     try:
         try:
             with tarfile.open(tar_path, "r:*") as tar:
+                check_members(tar, tar_path, dest)
                 tar.extractall(dest, filter="data")
         except FileNotFoundError:
             raise BundleError(f"{tar_path}: no such bundle") from None
@@ -180,11 +270,15 @@ def open_bundle(tar_path: Path, dest: Path, code: str | None = None) -> dict[str
             manifest = json.loads((dest / MANIFEST).read_text())
         except json.JSONDecodeError as exc:
             raise BundleError(f"{tar_path}: {MANIFEST} is not valid JSON ({exc}): truncated or edited") from None
+        if not isinstance(manifest, dict):
+            raise BundleError(f"{tar_path}: {MANIFEST} is not a mapping: not a yoloshrink bundle")
         if manifest.get("format_version") != FORMAT_VERSION:
             raise BundleError(
                 f"{tar_path}: bundle format {manifest.get('format_version')}, this yoloshrink reads {FORMAT_VERSION}"
             )
-        files = manifest.get("files", {})
+        if not isinstance(manifest.get("files"), dict):
+            raise BundleError(f"{tar_path}: {MANIFEST} has no 'files' mapping: not a yoloshrink bundle")
+        files = manifest["files"]
         present = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()} - {MANIFEST}
         missing, extra = sorted(set(files) - present), sorted(present - set(files))
         if missing:
@@ -196,6 +290,7 @@ def open_bundle(tar_path: Path, dest: Path, code: str | None = None) -> dict[str
             raise BundleError(
                 f"{tar_path}: {len(changed)} file(s) differ from their checksum (tampered?), e.g. {changed[0]}"
             )
+        check_manifest(manifest)
         here = code or code_digest()
         if manifest.get("code_digest") != here:
             raise BundleError(

@@ -156,6 +156,17 @@ def host_environment() -> dict[str, Any]:
     return {**collect_environment(), "code_digest": code_digest()}
 
 
+def check_threads(threads: list[int] | None, available: int) -> None:
+    """BundleError naming every asked thread count below 1 or beyond this host's ``available``
+    cores (``--threads``): nothing is timed or written then."""
+    bad = [t for t in threads or [] if not 1 <= int(t) <= available]
+    if bad:
+        raise BundleError(
+            f"--threads {' '.join(map(str, bad))}: this host may use {available} core(s); "
+            f"time 1 to {available} thread(s) per row"
+        )
+
+
 def run_host(
     bundle: Path,
     host: str,
@@ -164,11 +175,19 @@ def run_host(
     progress: Callable[[str], None] = print,
 ) -> Path:
     """Check and time ``bundle`` on this machine as ``host``; write ``<out>/<host>/`` (module
-    docstring) and return it. BundleError for a bad host name or bundle, before any timing."""
-    from yoloshrink.bench.timing import TimingPlan
+    docstring) and return it. BundleError for a bad host name, thread count, output folder or
+    bundle, before any timing, and when no row succeeded: an earlier result of the host is
+    then kept, and nothing is left behind. A row whose thread count the bundle names but this
+    host cannot meet is a failed row."""
+    from yoloshrink.bench.timing import TimingPlan, allowed_cores
 
     check_host(host)
-    out_dir = Path(out) / host
+    check_threads(threads, len(allowed_cores()))
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BundleError(f"--out {out} is a file: name a folder to write {host}/ into")
+    made = [p for p in (out, *out.parents) if not p.exists()]  # removed again if nothing is published
+    out_dir = out / host
     tmp = fresh_tmp_dir(out_dir)
     try:
         manifest = open_bundle(Path(bundle), tmp / ".bundle")
@@ -182,6 +201,10 @@ def run_host(
             rows.append(row)
             what = f"p50 {row['p50_ms']:.2f} ms" if row["status"] == "ok" else f"failed: {row['error']}"
             progress(f"[{i}/{len(jobs)}] {model['variant']} {model['target']} {t} thread(s): {what}")
+        if not any(r["status"] == "ok" for r in rows):
+            kept = f"; {out_dir} keeps its earlier result" if out_dir.exists() else ""
+            first = rows[0]["error"] if rows else "the bundle has no model"
+            raise BundleError(f"{bundle}: no row succeeded on {host} (first: {first}){kept}")
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
@@ -193,9 +216,20 @@ def run_host(
         shutil.rmtree(tmp / ".bundle")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        for folder in made:  # the folders this call made, innermost first, if still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     publish_dir(tmp, out_dir)
     return out_dir
+
+
+def failed_rows(folder: Path) -> int:
+    """How many rows of a host folder's CSV failed."""
+    with open(folder / layout.HOST_CSV, newline="") as f:
+        return sum(row["status"] != "ok" for row in csv.DictReader(f))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {out}: copy it to results/hosts/{args.host}/ on the training machine")
+    failed = failed_rows(out)
+    if failed:  # written, but not every row: the exit status says so
+        print(f"{failed} row(s) failed: see their error in {out / layout.HOST_CSV}", file=sys.stderr)
+        return 1
     return 0
 
 

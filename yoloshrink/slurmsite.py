@@ -16,9 +16,10 @@ and keep the rest::
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ["BENCH_RULES", "KNOBS", "Knob", "Site", "SiteError", "hint"]
 
@@ -98,15 +99,21 @@ class Site:
     values: Mapping[str, Any]
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Site:
+    def from_environ(cls, environ: Mapping[str, str] | None = None, stderr: TextIO | None = None) -> Site:
+        """The site settings of ``environ`` (default: this process's environment). A bad value
+        raises SiteError, after printing it to ``stderr`` (default sys.stderr): Snakemake reports
+        an error in its profile only after its whole usage text, where nobody reads it."""
         environ = os.environ if environ is None else environ
-        values = {k.name: _read(k, environ) for k in KNOBS}
-        if values["bench_partition"] is None:
-            values["bench_partition"] = values["cpu_partition"]
-        if values["gpu_request"] not in GPU_REQUESTS:
-            raise SiteError(
-                f"{_BY_NAME['gpu_request'].env}={values['gpu_request']!r}: must be one of {', '.join(GPU_REQUESTS)}"
-            )
+        try:
+            values = {k.name: _read(k, environ) for k in KNOBS}
+            if values["bench_partition"] is None:
+                values["bench_partition"] = values["cpu_partition"]
+            if values["gpu_request"] not in GPU_REQUESTS:
+                env = _BY_NAME["gpu_request"].env
+                raise SiteError(f"{env}={values['gpu_request']!r}: must be one of {', '.join(GPU_REQUESTS)}")
+        except SiteError as exc:
+            print(f"error in the SLURM site settings (profiles/slurm): {exc}", file=stderr or sys.stderr, flush=True)
+            raise
         return cls(values)
 
     def __getattr__(self, name: str) -> Any:

@@ -319,6 +319,9 @@ def dataset_yaml(config: dict[str, Any]) -> str:
 
 def check(config: dict[str, Any], base_dir: Path) -> None:
     """Checks across keys, after schema validation; raises ConfigError naming the key."""
+    from yoloshrink.bench.timing import TimingPlan
+
+    problems: list[str] = []
     ds = config["dataset"]
     source = ds["source"]
     if source in ("folder", "zip"):
@@ -338,9 +341,24 @@ def check(config: dict[str, Any], base_dir: Path) -> None:
 
         if dataset_name(ds) == "builtin":
             raise ConfigError("dataset.name: 'builtin' is reserved for the generated dataset")
-    for fmt in (config.get("export") or {}).get("formats", []):
-        if EXPORTS[fmt].calibrated:
-            quantize_settings(config, fmt)
+    export = config.get("export") or {}
+    q = export.get("quantize") or {}
+    int8 = [f for f in EXPORTS if EXPORTS[f].calibrated]
+    named = []  # every INT8 format a setting names, checked whether or not it is exported
+    for key in ("choose", "candidates"):
+        for fmt in q.get(key) or {}:
+            if fmt not in int8:
+                hint = difflib.get_close_matches(str(fmt), int8, n=1)
+                also = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ConfigError(f"export.quantize.{key}: {fmt!r} is not an INT8 format{also}; expected one of {int8}")
+            named.append(fmt)
+    for fmt in dict.fromkeys([*(f for f in export.get("formats", []) if EXPORTS[f].calibrated), *named]):
+        settings = quantize_settings(config, fmt)
+        if "timing" in settings:
+            problems += TimingPlan.problems(settings["timing"], "export.quantize.timing")
+    problems = TimingPlan.problems(config.get("benchmark") or {}, "benchmark") + problems
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(dict.fromkeys(problems)))
     variants(config)
 
 

@@ -89,17 +89,63 @@ class TimingPlan:
         )
 
     @classmethod
+    def problems(cls, timing: dict[str, Any], where: str) -> list[str]:
+        """What makes the timing settings ``timing`` unusable, each naming its key as
+        ``where.<key>``: a known key of the wrong type or range (whole numbers of at least 1,
+        ``warmup`` at least 0, ``min_seconds`` a number of at least 0, ``max_runs`` also null),
+        and the bounds across keys (``warmup`` <= ``warmup_max``, ``min_runs`` <= ``max_runs``).
+        Keys the plan does not know are left to their owner. The workflow's config and a bundle's
+        manifest are checked by this one function."""
+        out = []
+        lows = {"warmup": 0, "min_seconds": 0}
+        for f in fields(cls):
+            if f.name not in timing:
+                continue
+            value, low = timing[f.name], lows.get(f.name, 1)
+            number = (int, float) if f.name == "min_seconds" else int
+            if f.name == "max_runs" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, number) or value < low:
+                kind = "a number" if f.name == "min_seconds" else "a whole number"
+                out.append(f"{where}.{f.name}: {value!r} is not {kind} of at least {low}")
+        ok = {k: timing.get(k) for k in ("warmup", "warmup_max", "min_runs", "max_runs")}
+        numbers = {k: v for k, v in ok.items() if isinstance(v, int) and not isinstance(v, bool)}
+        if {"warmup", "warmup_max"} <= set(numbers) and numbers["warmup"] > numbers["warmup_max"]:
+            out.append(f"{where}.warmup: {numbers['warmup']} is more than {where}.warmup_max ({numbers['warmup_max']})")
+        if {"min_runs", "max_runs"} <= set(numbers) and numbers["min_runs"] > numbers["max_runs"]:
+            out.append(f"{where}.min_runs: {numbers['min_runs']} is more than {where}.max_runs ({numbers['max_runs']})")
+        return out
+
+    @classmethod
     def from_config(cls, timing: dict[str, Any]) -> TimingPlan:
         """The plan of the given keys (others keep their defaults)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in timing.items() if k in known})
 
 
+#: The cores this process was allowed when it first pinned itself (pinning narrows what
+#: ``os.sched_getaffinity`` returns afterwards; a later, wider row must widen it again).
+_ALLOWED: list[int] = []
+
+
+def allowed_cores() -> list[int]:
+    """The cores this process may use: its affinity as it was before its first :func:`pin_cores`."""
+    if not _ALLOWED:
+        _ALLOWED.extend(sorted(os.sched_getaffinity(0)))
+    return list(_ALLOWED)
+
+
 def pin_cores(threads: int) -> list[int]:
-    """Pin this process (and the threads it starts later) to ``threads`` of the cores it may use,
-    the lowest-numbered; return them. Call before a runtime creates its thread pool."""
-    available = sorted(os.sched_getaffinity(0))
-    cpus = available[: max(1, min(int(threads), len(available)))]
+    """Pin this process (and the threads it starts later) to ``threads`` of the cores it may use
+    (:func:`allowed_cores`), the lowest-numbered, widening as well as narrowing an earlier
+    pinning; return them. Call before a runtime creates its thread pool. ValueError for a thread
+    count below 1 or beyond those cores: a row timed on fewer cores than its threads would be
+    mislabelled."""
+    available = allowed_cores()
+    n = int(threads)
+    if not 1 <= n <= len(available):
+        raise ValueError(f"{threads} thread(s): this process may use {len(available)} core(s) ({available})")
+    cpus = available[:n]
     os.sched_setaffinity(0, cpus)
     return cpus
 
