@@ -189,6 +189,8 @@ def test_a_host_times_each_thread_count_on_its_own_cores(made, tmp_path, restore
     both = rebuilt(made[0], tmp_path / "both.tar", onnx_only([1, 2]))
     rows = rows_of(hostbench.run_host(both, "box", tmp_path / "hosts", progress=print))
     assert [(r["threads"], r["cpus"]) for r in rows] == [("1", str(cores[0])), ("2", f"{cores[0]},{cores[1]}")]
+    env = json.loads((tmp_path / "hosts/box/environment.json").read_text())
+    assert env["affinity_cores"] == len(cores)  # the host's cores, not those of the last row timed
     assert all(r["status"] == "ok" for r in rows), rows
     wide = rebuilt(made[0], tmp_path / "wide.tar", onnx_only([1, len(cores) + 1]))
     one, beyond = rows_of(hostbench.run_host(wide, "box", tmp_path / "hosts", progress=print))

@@ -195,6 +195,7 @@ def run_host(
         counts = [int(t) for t in (threads or manifest["threads"])]
         jobs = [(m, t) for m in manifest["models"] for t in counts]
         progress(f"{bundle}: {len(manifest['models'])} model targets x {len(counts)} thread count(s) on {host}")
+        environment = {**host_environment(), "host": host}  # before any row pins this process
         rows = []
         for i, (model, t) in enumerate(jobs, 1):
             row = {"host": host, **time_model(model, t, tmp / ".bundle", plan, manifest["inputs"])}
@@ -210,7 +211,7 @@ def run_host(
         writer.writeheader()
         writer.writerows(rows)
         (tmp / layout.HOST_CSV).write_text(buffer.getvalue())
-        atomic_write_json(tmp / "environment.json", {**host_environment(), "host": host})
+        atomic_write_json(tmp / "environment.json", environment)
         keep = {k: v for k, v in manifest.items() if k != "files"}
         atomic_write_json(tmp / "bundle.json", {**keep, "threads_timed": counts})
         shutil.rmtree(tmp / ".bundle")
