@@ -85,7 +85,7 @@ def non_dominated_table(df: pd.DataFrame) -> pd.DataFrame:
 def speedup_of(row: pd.Series) -> dict[str, Any]:
     """A row's speed-up over the baseline: ``speedup``, its interval ``lo``/``hi`` and ``verdict``
     ("faster", "slower", "no measurable difference"); the interval and verdict are None in a
-    table without them (one made before speed-ups were timed side by side)."""
+    table without them (one made before speed-ups came with intervals)."""
     lo, hi = row.get("speedup_ci_low", math.nan), row.get("speedup_ci_high", math.nan)
     known_ci = lo == lo and hi == hi
     return {

@@ -96,7 +96,7 @@ def compare(df: pd.DataFrame, stats: pd.DataFrame, lever: str) -> list[dict[str,
     """Per pair of :func:`pairs`: :func:`seed_diff` of mAP50-95, the parameter counts, both p50s
     on :func:`reference_timing`, and ``ratio``: how much faster the variant is than the one it is
     compared with (above 1: faster). Two variants' own rows come from separate timing jobs, whose
-    level drifts by several per cent; each was also timed side by side with the baseline, so the
+    level drifts by several per cent; each was also timed in turns with the baseline, so the
     ratio is the quotient of the two paired speed-ups (``paired``: True), or of the p50s where a
     speed-up is missing. ``overlap``: whether the two speed-ups' intervals overlap (then the
     latency difference is not established; None without intervals)."""
