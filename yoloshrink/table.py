@@ -158,7 +158,7 @@ def build_table(
     is the baseline: its rows have speed-up 1; every other row's ``speedup`` and interval come
     from its ``speedups`` record (the two models in processes taking turns), with the pair's own
     p50s beside it and whether the pair slowed either model beyond its own row's interval
-    (:func:`yoloshrink.bench.paired.interference`). Every row carries its runtime's A/A control
+    (:func:`yoloshrink.bench.stats.interference`). Every row carries its runtime's A/A control
     (``controls``: the baseline against itself) at its thread count. A target timed as another
     (its latency record's ``same_as``: the same precision ran) has no row of its own: it is
     named in that target's ``aliases``. ``imgsz`` is the input size exported, timed and scored,
