@@ -85,13 +85,15 @@ def stage_fields(timed: dict[str, Any], name: str = "e2e") -> dict[str, Any]:
 
 
 def set_threads(threads: int) -> list[int]:
-    """Pin this process to ``threads`` cores and give torch and OpenCV that many threads; return
-    the cores (the runtimes get theirs through their own knob, :func:`make_runner`)."""
+    """Pin this process to ``threads`` cores and give OpenCV, and torch where it is loaded, that
+    many threads; return the cores (the runtimes get theirs through their own knob,
+    :func:`make_runner`; torch's loader sets torch's). Imports no torch: a timing session of
+    another runtime would pay its 2 s import."""
     import cv2
-    import torch
 
     cpus = pin_cores(threads)
-    torch.set_num_threads(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
     cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
     return cpus
 
@@ -132,11 +134,8 @@ def run_session(session: Session) -> dict[str, Any]:
     """``session`` in this process: pin it to its cores, load the model, warm up, time. Returns
     ``timed`` (per call name its rounds), ``warm``, ``cpus`` and what ran (``runner``). Imports
     torch only for a torch target (its loader does)."""
-    import cv2
-
     threads = int(session.threads)
-    cpus = pin_cores(threads)
-    cv2.setNumThreads(threads)  # the end-to-end letterbox resizes on the timed threads too
+    cpus = set_threads(threads)
     plan = TimingPlan(**session.plan)
     images = read_images(session.images)
     runner = make_runner(session.target, Path(session.model), threads)
