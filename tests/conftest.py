@@ -27,7 +27,13 @@ REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
 #: xdist hands a worker its next file once two or fewer of its tests are left: the levers file
 #: waits behind the cores test, which must finish its own run before the tiny run is done. Every
 #: run ends with the time each file took (file_times.py): keep the longest early.
-FILES_FIRST = ("test_workflow.py", "test_slurm.py", "test_quantize.py", "test_resume.py")
+FILES_FIRST = (
+    "test_workflow.py",
+    "test_slurm.py",
+    "test_quantize.py",
+    "test_resume.py",
+    "test_quantize_openvino.py",
+)
 FILES_LAST = ("test_cores.py", "test_levers_workflow.py", "test_workflow_changes.py", "test_host_venv.py")
 
 

@@ -204,3 +204,14 @@ def recorded_jobs(workdir: Path) -> list[dict]:
         job["end"] = max(job["end"], rec["endtime"])
         job.setdefault("outputs", []).append(base64.urlsafe_b64decode(path.name + "==").decode())
     return sorted(jobs.values(), key=lambda j: j["start"])
+
+
+def calibration_tensors(detector: dict) -> list:
+    """The conftest detector's validation images as the quantizers' calibration inputs (NCHW
+    float32 arrays, as the benchmark's runners preprocess them)."""
+    import cv2
+
+    from yoloshrink.bench import runners
+
+    return [runners.preprocess(cv2.imread(str(p)), detector["imgsz"]) for p in detector["images"]]
+

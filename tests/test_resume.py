@@ -13,6 +13,9 @@ from yoloshrink import layout, model, train
 from yoloshrink.datasets import canonical
 from yoloshrink.datasets.synthetic import generate_dataset
 
+#: Real trainings (40 s on 2 cores): in `make test`, not in `make test-fast`'s development loop.
+pytestmark = pytest.mark.training
+
 SETTINGS = {
     "epochs": 3,
     "imgsz": 64,
