@@ -214,4 +214,3 @@ def calibration_tensors(detector: dict) -> list:
     from yoloshrink.bench import runners
 
     return [runners.preprocess(cv2.imread(str(p)), detector["imgsz"]) for p in detector["images"]]
-
