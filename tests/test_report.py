@@ -65,8 +65,11 @@ def test_a_variant_slower_than_the_baseline_is_called_slower():
     df.loc[(df["variant"] == "w0.125") & (df["target"] == "onnx"), "speedup"] = 0.91
     (text,) = words.conclusions(df, SUMMARIES, ["w0.25", "w0.125"])
     assert "1.10x slower on ONNX Runtime" in text and "0.91x faster" not in text
-    assert "from 1.10x slower to 1.25x faster across formats and threads" not in text  # pytorch 0.91 too
-    assert "1.10x slower across formats and threads" in text
+    assert "from 1.10x slower to 1.25x faster across formats" not in text  # pytorch 0.91 too
+    assert "1.10x slower across formats (" in text  # one thread count ran: not "and threads"
+    two = pd.concat([df, df[df["variant"] == "w0.125"].assign(threads=2)], ignore_index=True)
+    (text,) = words.conclusions(two, SUMMARIES, ["w0.25", "w0.125"])
+    assert "1.10x slower across formats and thread counts (" in text
     assert words.speed_range([0.91, 1.25]) == "from 1.10x slower to 1.25x faster"
     assert words.speed_range([1.2, 3.1]) == "1.20x to 3.10x faster"
     assert words.speed_range([0.5, 0.8]) == "1.25x to 2.00x slower"
@@ -476,3 +479,86 @@ def test_int8_sentences_say_whether_int8_paid_from_the_paired_interval():
     table_ = int8.candidate_table(int8_record(60.0, 50.0, 0.97, 1.03, fastest_p50=40.0))
     assert table_["candidate"].tolist() == ["kept", "quick", "onnx (float)"]
     assert table_["kept"].tolist() == ["yes", "", ""] and table_["x over onnx"].iloc[1] == "1.25 (1.21-1.29)"
+
+
+#: A real benchmark table: the demo's (`make run` on a 2-core Xeon VM, four variants of two
+#: families, four targets, pairs, A/A controls), the environment column left out; beside it the
+#: run's dataset card (its data.yaml path left out).
+DEMO_CSV = Path(__file__).parent / "data" / "demo_benchmark.csv"
+DEMO = {  # variant -> (parameters, GFLOPs at 640, best epoch, final mAP50-95) of that run
+    "w0.25": (3011238, 8.1928, 12, 0.0962),
+    "w0.125": (912830, 2.8257, 9, 0.0530),
+    "yolo26-w0.25": (2504580, 5.8943, 11, 0.0440),
+    "yolo26-w0.125": (677780, 1.7423, 12, 0.0325),
+}
+
+
+def demo_report(tmp_path: Path) -> tuple[str, pd.DataFrame]:
+    """The report of the demo's benchmark table, with training records that say what it ran."""
+    infos, summaries = [], []
+    for v, (params, gflops, best, m) in DEMO.items():
+        (tmp_path / "train" / v).mkdir(parents=True)
+        info = {"run": v, "variant": v, "seed": 0, "status": "ok", "epochs_run": 12, "best_epoch": best}
+        info |= {"optimizer_resolved": "AdamW", "lr0_resolved": 0.001667, "train_seconds": 100.0}
+        info |= {"train_args": {"epochs": 12, "imgsz": 192}, "final_metrics": {"metrics/mAP50-95(B)": m}}
+        (tmp_path / "train" / v / "train_info.json").write_text(json.dumps(info))
+        infos.append(tmp_path / "train" / v / "train_info.json")
+        (tmp_path / "models" / v).mkdir(parents=True)
+        (tmp_path / "models" / v / "summary.json").write_text(json.dumps({"parameters": params, "gflops_640": gflops}))
+        summaries.append(tmp_path / "models" / v / "summary.json")
+    reference = Path(__file__).parents[1] / "workflow" / "report" / "original_experiment.yaml"
+    build.build_report(
+        DEMO_CSV,
+        list(DEMO),
+        infos,
+        summaries,
+        tmp_path / "report",
+        imgsz=192,
+        reference=reference,
+        card=DEMO_CSV.with_name("demo_card.json"),
+        budgets_ms=[5, 10],
+        dataset_source="builtin",
+    )
+    return (tmp_path / "report" / "README.md").read_text(), pd.read_csv(DEMO_CSV)
+
+
+def test_every_ratio_the_readme_states_is_the_one_its_csv_columns_give(tmp_path):
+    from report_check import check_readme, perturbed
+
+    readme, df = demo_report(tmp_path)
+    bad, checked = check_readme(readme, df)
+    assert bad == []
+    kinds = ("answer rows", "answer sentences", "conclusion speed-ups", "conclusion ranges", "speed-up rows")
+    assert all(checked[k] >= 3 for k in kinds) and checked["lever rows"] == 2, checked  # nothing skipped
+    # the check catches a ratio that is not its columns' (here: a README of other numbers)
+    bad, _ = check_readme(readme, perturbed(df, "w0.125"))
+    assert any(b.startswith("answer w0.125") for b in bad) and any(b.startswith("speed-ups w0.125") for b in bad)
+    assert any(b.startswith("conclusion w0.125") for b in bad)
+
+
+def test_the_readme_opens_with_the_answer_on_the_fastest_target_here(tmp_path):
+    readme, _ = demo_report(tmp_path)
+    first = readme.split("\n## ")[1]  # the first section
+    assert first.startswith("The answer: what each model costs in accuracy and buys in speed")
+    # w0.25's fastest frame in the demo: OpenVINO bf16 (2.952 ms; ONNX Runtime 8.183 ms)
+    assert "On **openvino-bf16** (openvino, bf16) at 1 thread(s)" in first and "(2.952 ms)" in first
+    assert "| w0.125 | 912830 | 2.239 (2.123-3.012) | 447 | 1.32 | 1.39 (1.33-1.43) | 0.054 | -0.043 (-45%) |" in first
+    # yolo26-w0.25 is faster than w0.25 on ONNX Runtime, not per frame on the fastest target
+    assert "**yolo26-w0.25**: mAP50-95 0.046 against w0.25's 0.097, a loss of 52 %" in first
+    assert "network call: no measurable difference (0.85x, 95 % CI 0.80-1.39x); 1.73x slower per frame" in first
+    # what the accuracy is a property of, beside it
+    assert "100 validation images of the built-in generated dataset (400 training images)" in first
+    assert "after 12 epoch(s) at 192 px; w0.25, yolo26-w0.125 had their best epoch at the last" in first
+    assert (
+        "went from 0.188 to 0.152 narrowing w0.25 to w0.125 (-19 %); this run went from 0.096 to 0.053 (-45 %" in first
+    )
+    assert "run `config/csgo.yaml`" in first
+    # the levers say what else differs within a pair, not "everything else equal"
+    assert "everything else equal" not in readme
+    assert "also differ in depth (0.50 vs 0.33: each family's own stock depth) and post-processing" in readme
+    # the summary page of the HTML report: the README rendered, its figures embedded
+    page = (tmp_path / "report" / "summary.html").read_text()
+    assert "<h2>The answer: what each model costs" in page and "<td>w0.125</td>" in page
+    assert page.count("data:image/png;base64,") == 4  # curves, accuracy/latency, latency, size
+    # the two figures this test draws no files for (no validation images, no dataset card figure)
+    assert page.count("(not found: ") == 2 and "(not found: predictions.png)" in page

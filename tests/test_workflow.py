@@ -222,6 +222,20 @@ def test_report_images_are_valid(run):
     assert "## INT8 on this CPU" in text and text.count("candidates, scored on 8 calibration images") == 2  # onnx
 
 
+def test_the_readme_answers_first_and_every_ratio_it_states_is_its_csv_columns(run):
+    from report_check import check_readme
+
+    text = (run / "results/report/README.md").read_text()
+    assert text.split("\n## ")[1].startswith("The answer: what each model costs in accuracy and buys in speed")
+    bad, checked = check_readme(text, pd.read_csv(run / "results/benchmark.csv"))
+    assert bad == []
+    assert checked["answer rows"] == len(VARIANTS) and checked["answer sentences"] == len(VARIANTS) - 1, checked
+    assert checked["speed-up rows"] > 0 and checked["conclusion speed-ups"] == len(VARIANTS) - 1, checked
+    # the HTML report's summary page: the README rendered, with the answer and the budget table
+    page = (run / "results/report/summary.html").read_text()
+    assert "<h2>The answer: what each model costs" in page and "<h2>Which model for my latency budget?</h2>" in page
+
+
 TIMING_RULES = {
     "latency",
     "speedup",
@@ -357,3 +371,7 @@ def test_html_report_is_self_contained(run, tmp_path):
     for name in ("training_curves.png", "accuracy_vs_latency.png", "latency.png", "predictions.png", "benchmark.csv"):
         assert name in html, name
     assert "Pareto front" in html  # a caption made it in
+    assert "summary.html" in html  # the README, rendered, under "Summary"
+    # the description is prose from the config (.test: every format, both widths, one seed)
+    assert "width multiples 0.25, 0.125" in html and "INT8-quantized for onnx-int8, openvino-int8" in html
+    assert "with seeds 0, 1 (the first seed's model is exported)" in html and "[0.25, 0.125]" not in html

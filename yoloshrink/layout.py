@@ -120,6 +120,8 @@ ENVIRONMENT_JSON = f"{RESULTS}/benchmark/environment.json"
 BENCHMARK_CSV = f"{RESULTS}/benchmark.csv"
 REPORT_DIR = f"{RESULTS}/report"
 REPORT_README = f"{REPORT_DIR}/README.md"
+#: The README rendered as one self-contained HTML page: the HTML report's "Summary"
+REPORT_SUMMARY_HTML = f"{REPORT_DIR}/summary.html"
 
 
 def report_figure(name: str) -> str:

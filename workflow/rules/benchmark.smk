@@ -119,6 +119,7 @@ rule environment:
             layout.ENVIRONMENT_JSON,
             caption="../report/environment.rst",
             category="Environment",
+            subcategory="Machine and versions",
         ),
     log:
         "logs/benchmark/environment.log",
@@ -160,6 +161,7 @@ rule benchmark_table:
             layout.BENCHMARK_CSV,
             caption="../report/benchmark_csv.rst",
             category="Benchmark",
+            subcategory="The table",
         ),
     log:
         "logs/benchmark/table.log",

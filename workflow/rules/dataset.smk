@@ -123,6 +123,7 @@ rule dataset_card:
             layout.CARD_PNG,
             caption="../report/dataset_card.rst",
             category="Dataset",
+            subcategory="Card",
         ),
     log:
         "logs/dataset/card.log",

@@ -22,33 +22,52 @@ rule report:
         ),
     output:
         readme=layout.REPORT_README,
+        summary=report(
+            layout.REPORT_SUMMARY_HTML,
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"page": "README, rendered"},
+        ),
         curves=report(
             layout.report_figure("training_curves"),
             caption="../report/training_curves.rst",
             category="Training",
+            subcategory="Curves",
         ),
         tradeoff=report(
             layout.report_figure("accuracy_vs_latency"),
             caption="../report/accuracy_vs_latency.rst",
             category="Benchmark",
+            subcategory="Accuracy against latency",
         ),
         latency=report(
             layout.report_figure("latency"),
             caption="../report/latency.rst",
             category="Benchmark",
+            subcategory="Latency per target",
         ),
         size=report(
-            layout.report_figure("size"), caption="../report/size.rst", category="Size"
+            layout.report_figure("size"),
+            caption="../report/size.rst",
+            category="Size",
+            subcategory="Parameters, operations, files",
         ),
-        hosts=report(
-            layout.report_figure("hosts"),
-            caption="../report/hosts.rst",
-            category="Benchmark",
+        # in the HTML report only where a deployment machine was timed besides this one
+        hosts=(
+            report(
+                layout.report_figure("hosts"),
+                caption="../report/hosts.rst",
+                category="Benchmark",
+                subcategory="Deployment machines",
+            )
+            if host_inputs()
+            else layout.report_figure("hosts")
         ),
         predictions=report(
             layout.report_figure("predictions"),
             caption="../report/predictions.rst",
             category="Training",
+            subcategory="Predictions",
         ),
     log:
         "logs/report/report.log",
@@ -63,5 +82,6 @@ rule report:
         n_images=3,
         budgets_ms=config["report"]["budgets_ms"],
         budget_basis=config["report"]["budget_basis"],
+        dataset_source=config["dataset"]["source"],
     script:
         "../scripts/report.py"

@@ -104,7 +104,8 @@ def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
     any benchmark row completed), ``onnx`` (:func:`speedup_of` ONNX Runtime's row at the fewest
     threads, with its ``threads``; None when it did not run), ``speedups`` (the speed-ups of the
     rows whose interval excludes 1, or of every row in a table without intervals),
-    ``unmeasurable`` (how many of the ``measured`` rows show no measurable difference) and
+    ``unmeasurable`` (how many of the ``measured`` rows show no measurable difference),
+    ``thread_counts`` (how many thread counts its completed rows ran at) and
     ``map`` ({"variant", "base", "delta"}: PyTorch mAP50-95 of both, when both ran).
     """
     if len(variants) < 2:
@@ -128,6 +129,7 @@ def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
                 item["onnx"] = {**speedup_of(r), "threads": int(t)}
         measured = [speedup_of(r) for _, r in sub.iterrows() if r["speedup"] == r["speedup"]]
         item["measured"] = len(measured)
+        item["thread_counts"] = int(sub["threads"].nunique())
         item["speedups"] = [m["speedup"] for m in measured if m["verdict"] != "no measurable difference"]
         item["unmeasurable"] = sum(m["verdict"] == "no measurable difference" for m in measured)
         item["map"] = None

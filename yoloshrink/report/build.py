@@ -10,9 +10,9 @@ import yaml
 
 from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_text, read_json
-from yoloshrink.report import analysis, figures, int8, levers, pairs, text
+from yoloshrink.report import analysis, answer, figures, int8, levers, pairs, text
 from yoloshrink.report import hosts as hosts_module
-from yoloshrink.report.markdown import markdown_table
+from yoloshrink.report.markdown import html_page, markdown_table
 from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
 
 #: The benchmark table's columns shown in the report (those present).
@@ -77,6 +77,7 @@ def build_report(
     budget_basis: str = "frame",
     int8_exports: list[Path] | None = None,
     hosts: list[Path] | None = None,
+    dataset_source: str | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
 
@@ -88,7 +89,8 @@ def build_report(
     ``infos`` are the train_info.json records of every training run and ``runs`` run name ->
     {"variant", "seed", "primary"}; without ``runs`` each record is its variant's only run.
     ``imgsz`` is one input size or each variant's own. A variant listed in ``variants`` whose
-    files are missing is shown as missing in the tables.
+    files are missing is shown as missing in the tables. ``dataset_source`` (the config's
+    ``dataset.source``) says whether the accuracy comes from the built-in generated dataset.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     df = pd.read_csv(csv)
@@ -127,8 +129,13 @@ def build_report(
     figures.plot_hosts(df, timed_hosts, out_dir / "hosts.png")
     context["hosts"] = host_context(df, timed_hosts, budgets_ms or [])
     context.update(dataset_context(card, validation, excluded))
+    card_record = read_json(card) if card and card.exists() else None
+    context["accuracy"] = answer.accuracy_context(info, card_record, ref, variants, dataset_source)
     context.update(machine_context(environment, peak))
-    atomic_write_text(out_dir / "README.md", text.render_readme(context))
+    readme = text.render_readme(context)
+    atomic_write_text(out_dir / "README.md", readme)
+    title = "Shrinking a YOLO detector: the report"
+    atomic_write_text(out_dir / Path(layout.REPORT_SUMMARY_HTML).name, html_page(readme, out_dir, title))
 
 
 def readme_context(
@@ -148,6 +155,7 @@ def readme_context(
     budget = analysis.budget_per_target(budget_df, budgets_ms, stats)
     return {
         "baseline": variants[0] if variants else "",
+        "answer": answer_context(df, variants, summaries),
         "comparisons": analysis.comparisons(df, summaries, variants),
         "speedup_table": markdown_table(paired) if len(paired := pairs.speedup_table(df)) else "",
         "controls": pairs.controls(df),
@@ -174,6 +182,22 @@ def readme_context(
         "reference": ref,
         "reference_table": markdown_table(analysis.reference_table(ref)) if ref else "",
         "reference_benchmark_table": markdown_table(analysis.reference_benchmark_table(ref), digits=4) if ref else "",
+    }
+
+
+def answer_context(
+    df: pd.DataFrame, variants: list[str], summaries: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The report's first section (:mod:`yoloshrink.report.answer`): where, per-variant items,
+    the table and the unit; None without a completed baseline row."""
+    where, items = answer.answer_rows(df, variants, summaries)
+    if where is None:
+        return None
+    return {
+        "where": where,
+        "items": items,
+        "unit": {"frame": "frame", "network": "network call"}[where["basis"]],
+        "table": markdown_table(answer.answer_table(items, variants[0], where["basis"])),
     }
 
 

@@ -1,6 +1,7 @@
-"""The levers beyond width, each compared with everything else equal: the model family (YOLO11,
-YOLO26 against the first family of the table, at the same width, input size, heads and relative
-depth) and distillation (a student against its undistilled twin). Numbers only; the words are
+"""The levers beyond width: the model family (YOLO11, YOLO26 against the first family of the
+table, at the same width, input size and heads setting, each family at its own stock depth; the
+depths and post-processing that differ within a pair are reported) and distillation (a student
+against its undistilled twin). Numbers only; the words are
 macros of ``templates/sentences.md.j2``.
 
 Accuracy is the seed mean of the final validation mAP50-95 (:func:`yoloshrink.report.seeds.seed_diff`:
@@ -104,6 +105,7 @@ def compare(df: pd.DataFrame, stats: pd.DataFrame, lever: str) -> list[dict[str,
     if not found:
         return []
     p, timing = points(df), reference_timing(df)
+    nms_free = df.drop_duplicates("variant").set_index("variant")["end2end"] if "end2end" in df.columns else None
     out = []
     for v, base in found:
         a, b = _timing(df, v, timing), _timing(df, base, timing)
@@ -119,6 +121,10 @@ def compare(df: pd.DataFrame, stats: pd.DataFrame, lever: str) -> list[dict[str,
             "family": p.loc[v, "family"],
             "base_family": p.loc[base, "family"],
             "teacher": p.loc[v, "distilled_from"],
+            "depth": float(p.loc[v, "depth"]),
+            "base_depth": float(p.loc[base, "depth"]),
+            "end2end": bool(nms_free[v]) if nms_free is not None and nms_free[v] == nms_free[v] else None,
+            "base_end2end": bool(nms_free[base]) if nms_free is not None and nms_free[base] == nms_free[base] else None,
             "parameters": int(p.loc[v, "parameters"]),
             "base_parameters": int(p.loc[base, "parameters"]),
             "target": timing[0] if timing else None,
@@ -171,7 +177,9 @@ def summary(items: list[dict[str, Any]], lever: str) -> dict[str, Any]:
     (``undecided``: within it, or one seed), the ``ratios`` of p50s (finite ones), how many
     pairs' p50 intervals overlap (``overlapping``), the timing ``target``/``threads`` and, for
     distillation, the ``teachers`` and whether every student kept its twin's parameter count
-    (``same_parameters``)."""
+    (``same_parameters``); what else differs within the pairs: ``depths`` (the distinct (depth,
+    its counterpart's depth) where they differ) and ``end2end`` (the distinct (no-NMS head, its
+    counterpart's) where they differ)."""
     decided = [i for i in items if i.get("kind") == "compared" and i["larger"]]
     out = {
         "lever": lever,
@@ -187,6 +195,14 @@ def summary(items: list[dict[str, Any]], lever: str) -> dict[str, Any]:
         "teachers": sorted({i["teacher"] for i in items if i["teacher"]}),
         "same_parameters": all(i["parameters"] == i["base_parameters"] for i in items),
         "base_family": items[0]["base_family"] if items else "",
+        "depths": sorted({(i["depth"], i["base_depth"]) for i in items if i["depth"] != i["base_depth"]}),
+        "end2end": sorted(
+            {
+                (i["end2end"], i["base_end2end"])
+                for i in items
+                if i["end2end"] is not None and i["base_end2end"] is not None and i["end2end"] != i["base_end2end"]
+            }
+        ),
     }
     return out
 

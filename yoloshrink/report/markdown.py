@@ -1,8 +1,9 @@
-"""Numbers as text: the report's number format and its Markdown tables."""
+"""Numbers as text: the report's number format, its Markdown tables, and the README as one HTML page."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -37,3 +38,37 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
     sep = "|" + "|".join("---" for _ in df.columns) + "|"
     body = ["| " + " | ".join(fmt(v, digits) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, sep, *body])
+
+
+#: The summary page's style: readable tables, figures no wider than the page.
+HTML_STYLE = """
+body { font-family: sans-serif; max-width: 75em; margin: 1em auto; padding: 0 1em; line-height: 1.45; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; display: block; overflow-x: auto; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+img { max-width: 100%; }
+"""
+
+
+def html_page(markdown_text: str, folder: Path, title: str) -> str:
+    """``markdown_text`` (the report's README) as one self-contained HTML page: tables rendered,
+    each image it links that lies in ``folder`` (or below its parent) embedded as a data URI, so
+    the page shows its figures wherever it is opened, the HTML report's viewer included."""
+    import base64
+    import html
+    import re
+
+    import markdown
+
+    def embed(match: re.Match[str]) -> str:
+        alt, src = match.group(1), match.group(2)
+        path = (folder / src).resolve()
+        if path.suffix.lower() != ".png" or not path.is_file():
+            return f"*Figure: {alt} (not found: {src})*"
+        return f"![{alt}](data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()})"
+
+    body = markdown.markdown(re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", embed, markdown_text), extensions=["tables"])
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+        f"<style>{HTML_STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )

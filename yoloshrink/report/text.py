@@ -60,6 +60,7 @@ def environment() -> jinja2.Environment:
         speed_range=speed_range,
         with_sd=with_sd,
         each=lambda values, pattern: [pattern.format(v) for v in values],
+        each_pair=lambda pairs, pattern: [pattern.format(*p) for p in pairs],
     )
     return env
 
