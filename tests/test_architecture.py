@@ -97,3 +97,46 @@ def test_every_target_reads_a_registered_export_and_has_a_runtime_loader():
 def test_no_module_is_much_over_400_lines():
     sizes = {p.relative_to(REPO).as_posix(): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
     assert max(sizes.values()) <= 450, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+
+
+def test_every_runtime_has_one_entry_a_loader_and_its_targets():
+    from yoloshrink.bench.runners import LOADERS
+
+    assert set(LOADERS) == set(targets.RUNTIMES)
+    assert {t.runtime for t in targets.TARGETS.values()} == set(targets.RUNTIMES)  # none unused, none unknown
+
+
+def test_schema_int8_enums_and_quantize_names_are_the_registry():
+    from yoloshrink import quantize
+
+    int8 = [name for name, e in targets.EXPORTS.items() if e.calibrated]
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    q = schema["properties"]["export"]["properties"]["quantize"]["properties"]
+    assert q["choose"]["propertyNames"]["enum"] == int8
+    assert q["candidates"]["propertyNames"]["enum"] == int8
+    assert list(quantize.CANDIDATES) == int8 and set(quantize.FLOAT_TARGETS) == set(int8)
+    assert set(quantize.SETTINGS) == {targets.EXPORTS[f].quantizer for f in int8} == set(quantize.QUANTIZERS)
+
+
+def test_a_new_runtime_is_one_registry_entry_for_the_lists_that_derive_from_it(monkeypatch):
+    """A throwaway runtime added to targets.RUNTIMES: the host benchmark checks its module, the
+    environment record keeps its version, a host's line in the report names it."""
+    import importlib
+
+    from yoloshrink import environment, hostbench
+    from yoloshrink.report import hosts
+
+    extra = targets.Runtime("tinyrt", "tinyrt_module", "tinyrt-dist")
+    monkeypatch.setitem(targets.RUNTIMES, "tinyrt", extra)
+    try:
+        for module in (environment, hostbench, hosts):
+            importlib.reload(module)
+        assert hostbench.RUNTIME_MODULES["tinyrt"] == "tinyrt_module"
+        assert "tinyrt-dist" in environment.PACKAGES and environment.package_versions()["tinyrt-dist"] is None
+        line = hosts.machine({"packages": {"tinyrt-dist": "1.2", "onnxruntime": "1.32.0"}})
+        assert line["runtimes"] == ["onnxruntime 1.32.0", "tinyrt-dist 1.2"]
+    finally:
+        monkeypatch.undo()
+        for module in (environment, hostbench, hosts):
+            importlib.reload(module)
+    assert "tinyrt" not in hostbench.RUNTIME_MODULES and "tinyrt-dist" not in environment.PACKAGES

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from yoloshrink import targets
+
 #: CPU flags that decide which kernels the runtimes can use.
 CPU_FLAGS = (
     "avx",
@@ -32,16 +34,20 @@ CPUFREQ_MAX = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
 #: Fields of the record that change between two runs on the same machine and software: when it
 #: was written, and the clock the kernel reported at that moment (``max_mhz`` is the part's).
 VOLATILE = ("date", "reported_mhz")
-PACKAGES = (
-    "torch",
-    "torchvision",
-    "ultralytics",
-    "onnx",
-    "onnxruntime",
-    "openvino",
-    "ncnn",
-    "numpy",
-    "snakemake",
+#: The distributions whose versions the record keeps: every runtime's (:data:`targets.RUNTIMES`)
+#: and what exports and drives them.
+PACKAGES = tuple(
+    dict.fromkeys(
+        [
+            "torch",
+            "torchvision",
+            "ultralytics",
+            "onnx",
+            *(r.distribution for r in targets.RUNTIMES.values()),
+            "numpy",
+            "snakemake",
+        ]
+    )
 )
 
 

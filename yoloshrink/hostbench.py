@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from yoloshrink import layout
+from yoloshrink import layout, targets
 from yoloshrink.bundle import BundleError, check_host, open_bundle
 from yoloshrink.fsutil import atomic_write_json, fresh_tmp_dir, publish_dir
 
@@ -61,8 +61,9 @@ COLUMNS = [
     "p90_ms",
     "mean_ms",
 ]
-#: The module each runtime of :mod:`yoloshrink.targets` is imported as.
-RUNTIME_MODULES = {"torch": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino", "ncnn": "ncnn"}
+#: The module each runtime of :mod:`yoloshrink.targets` is imported as (a host checks that it is
+#: installed before timing a target of that runtime).
+RUNTIME_MODULES = {name: r.module for name, r in targets.RUNTIMES.items()}
 #: Largest output difference from the training machine's that passes, per kind of precision:
 #: (scores, box coordinates in pixels), compared at their 99th percentile over the outputs.
 TOLERANCE = {"float": (1e-3, 0.5), "reduced": (0.05, 4.0)}

@@ -20,6 +20,30 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """A library that loads and runs a target's model: the module it is imported as and the
+    distribution whose version the environment record keeps."""
+
+    name: str
+    module: str
+    distribution: str
+
+
+#: Every runtime a target names (its loader: ``yoloshrink.bench.runners.LOADERS``). The host
+#: benchmark's module checks, the environment record's versions and the report's runtime lists
+#: derive from this table.
+RUNTIMES: dict[str, Runtime] = {
+    r.name: r
+    for r in (
+        Runtime("torch", "torch", "torch"),
+        Runtime("onnxruntime", "onnxruntime", "onnxruntime"),
+        Runtime("openvino", "openvino", "openvino"),
+        Runtime("ncnn", "ncnn", "ncnn"),
+    )
+}
+
+
+@dataclass(frozen=True)
 class Export:
     """One export format: folder name, ultralytics format, the export arguments it implies and
     the post-training quantizer of an INT8 format ("" for a float one)."""
@@ -42,7 +66,7 @@ class Target:
 
     name: str
     export: str | None  # the export format it reads; None: the training's checkpoint (best.pt)
-    runtime: str  # the library that loads and runs it (a loader in yoloshrink.bench.runners)
+    runtime: str  # the library that loads and runs it: a key of RUNTIMES
     precision: str = ""  # asked of the runtime ("f32", "bf16"); "" = the runtime's default
     marker: str = "o"  # matplotlib marker in the figures
     note: str = ""

@@ -1,4 +1,5 @@
-# Stage 2: one model yaml per variant (stock YOLOv8 with explicit multiples) and its size.
+# Stage 2: one model yaml per variant (its family's stock ultralytics yaml with explicit multiples,
+# heads and class count) and its size.
 
 
 rule model_yaml:

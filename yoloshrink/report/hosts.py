@@ -16,7 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from yoloshrink import layout
+from yoloshrink import layout, targets
+
+#: The runtimes whose versions a host's line names (their distributions; torch, which a light
+#: host lacks, last).
+HOST_RUNTIMES = [r.distribution for r in sorted(targets.RUNTIMES.values(), key=lambda r: r.name == "torch")]
 
 
 def read_hosts(folders: list[Path]) -> dict[str, dict[str, Any]]:
@@ -44,7 +48,7 @@ def machine(env: dict[str, Any]) -> dict[str, Any]:
         "cpu_model": env.get("cpu_model", "unknown"),
         "cores": env.get("logical_cores"),
         "flags": [k for k, v in env.get("cpu_flags", {}).items() if v],
-        "runtimes": [f"{k} {versions[k]}" for k in ("onnxruntime", "openvino", "ncnn", "torch") if versions.get(k)],
+        "runtimes": [f"{k} {versions[k]}" for k in HOST_RUNTIMES if versions.get(k)],
         "date": env.get("date", ""),
     }
 
