@@ -29,7 +29,7 @@ from helpers import (
     write_config,
 )
 
-from yoloshrink import table
+from yoloshrink import layout
 from yoloshrink.bench.runners import timed_as
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +92,7 @@ def test_exported_models_load_and_run(run):
 
 def test_benchmark_csv_has_every_row_with_positive_figures(run):
     df = pd.read_csv(run / "results/benchmark.csv")
-    assert list(df.columns) == table.COLUMNS
+    assert list(df.columns) == layout.BENCHMARK_COLUMNS
     # one row per thing run: OpenVINO's default precision is bf16 or f32 here, and its row is that target's
     timed = {t: timed_as(t) for t in TARGETS}
     rows = timed_targets()

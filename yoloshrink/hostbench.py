@@ -32,35 +32,6 @@ from yoloshrink import layout, targets
 from yoloshrink.bundle import BundleError, check_host, open_bundle
 from yoloshrink.fsutil import atomic_write_json, fresh_tmp_dir, publish_dir
 
-#: The columns of hostbench.csv.
-COLUMNS = [
-    "host",
-    "variant",
-    "target",
-    "format",
-    "threads",
-    "status",
-    "error",
-    "runtime",
-    "runtime_version",
-    "precision",
-    "reference_precision",
-    "imgsz",
-    "check_score_diff",
-    "check_box_diff",
-    "cpus",
-    "sessions",
-    "warmup_calls",
-    "warmup_settled",
-    "rounds",
-    "n_runs",
-    "p50_ms",
-    "p50_ci_low_ms",
-    "p50_ci_high_ms",
-    "round_cv",
-    "p90_ms",
-    "mean_ms",
-]
 #: The module each runtime of :mod:`yoloshrink.targets` is imported as (a host checks that it is
 #: installed before timing a target of that runtime).
 RUNTIME_MODULES = {name: r.module for name, r in targets.RUNTIMES.items()}
@@ -141,8 +112,7 @@ def time_model(model: dict[str, Any], threads: int, root: Path, plan: Any, input
         timed, warm = in_sessions(load, plan)
         stats = summarize(timed["net"])
         row.update(status="ok", error="", n_runs=stats["n"], **warm)
-        row.update({k: stats[k] for k in ("rounds", "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv", "p90_ms")})
-        row["mean_ms"] = stats["mean_ms"]
+        row.update({k: stats[k] for k in layout.TIMING_COLUMNS if k in stats})
         return row
     except Exception as exc:
         return {**row, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -208,7 +178,7 @@ def run_host(
             first = rows[0]["error"] if rows else "the bundle has no model"
             raise BundleError(f"{bundle}: no row succeeded on {host} (first: {first}){kept}")
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(buffer, fieldnames=layout.HOST_COLUMNS)  # a field not in it raises
         writer.writeheader()
         writer.writerows(rows)
         (tmp / layout.HOST_CSV).write_text(buffer.getvalue())

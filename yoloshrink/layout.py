@@ -134,6 +134,121 @@ def best_weights(info: Path | str) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# The CSVs: results/benchmark.csv and each host's hostbench.csv (README "The benchmark CSV")
+# ---------------------------------------------------------------------------------------------
+
+#: A row's target, its status and the runtime that ran it: both CSVs.
+ROW_COLUMNS = [
+    "target",
+    "format",
+    "threads",
+    "status",
+    "error",
+    "runtime",
+    "runtime_version",
+    "precision",
+]
+
+#: One network-call timing (yoloshrink.bench.stats, cpus pinned): both CSVs.
+TIMING_COLUMNS = [
+    "cpus",
+    "sessions",
+    "warmup_calls",
+    "warmup_settled",
+    "rounds",
+    "n_runs",
+    "p50_ms",
+    "p50_ci_low_ms",
+    "p50_ci_high_ms",
+    "round_cv",
+    "p90_ms",
+    "p99_ms",
+    "mean_ms",
+    "sd_ms",
+    "min_ms",
+]
+
+#: The benchmark table, one row per (variant, target, threads) (yoloshrink.table).
+BENCHMARK_COLUMNS = [
+    "variant",
+    "family",
+    "distilled_from",
+    "width",
+    "depth",
+    "heads",
+    *ROW_COLUMNS,
+    "end2end",
+    "imgsz",
+    "parameters",
+    "gflops",
+    "size_mb",
+    "map50_95",
+    "map50",
+    "val_precision",
+    "val_recall",
+    "map50_95_delta",
+    "parity_ok",
+    *TIMING_COLUMNS,
+    "e2e_p50_ms",
+    "e2e_p50_ci_low_ms",
+    "e2e_p50_ci_high_ms",
+    "e2e_p90_ms",
+    "e2e_mean_ms",
+    "pre_p50_ms",
+    "infer_p50_ms",
+    "post_p50_ms",
+    "pre_mean_ms",
+    "infer_mean_ms",
+    "post_mean_ms",
+    "e2e_overhead",
+    "dominant_stage",
+    "input_path",
+    "post_path",
+    "int8_setting",
+    "int8_tried",
+    "gflops_per_s",
+    "peak_gflops",
+    "fraction_of_peak",
+    "theoretical_gflops",
+    "fraction_of_theoretical",
+    "speedup",
+    "speedup_ci_low",
+    "speedup_ci_high",
+    "speedup_verdict",
+    "speedup_rounds",
+    "pair_p50_ms",
+    "pair_p50_ci_low_ms",
+    "pair_p50_ci_high_ms",
+    "pair_baseline_p50_ms",
+    "pair_baseline_p50_ci_low_ms",
+    "pair_baseline_p50_ci_high_ms",
+    "pair_slowdown",
+    "baseline_pair_slowdown",
+    "pair_interference",
+    "control_target",
+    "control_speedup",
+    "control_ci_low",
+    "control_ci_high",
+    "control_passed",
+    "aliases",
+    "environment",
+]
+
+#: A host's rows (yoloshrink.hostbench): the host, the row, its output check against the
+#: training machine's (at the reference's precision), its timing.
+HOST_COLUMNS = [
+    "host",
+    "variant",
+    *ROW_COLUMNS,
+    "reference_precision",
+    "imgsz",
+    "check_score_diff",
+    "check_box_diff",
+    *TIMING_COLUMNS,
+]
+
+
+# ---------------------------------------------------------------------------------------------
 # Records
 # ---------------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The benchmark table: one row per (variant, format, threads), from the per-job records.
 
-Columns are documented in README.md ("The benchmark CSV") and listed in :data:`COLUMNS`.
+Columns are documented in README.md ("The benchmark CSV") and listed in
+:data:`yoloshrink.layout.BENCHMARK_COLUMNS`.
 Every record that failed still gives its row, with ``status`` ``failed`` and the error.
 """
 
@@ -17,92 +18,6 @@ from yoloshrink.bench.stats import interference
 from yoloshrink.environment import environment_id
 from yoloshrink.fsutil import atomic_write_text, path_size, read_json
 from yoloshrink.targets import TARGETS
-
-COLUMNS = [
-    "variant",
-    "family",
-    "distilled_from",
-    "width",
-    "depth",
-    "heads",
-    "target",
-    "format",
-    "threads",
-    "status",
-    "error",
-    "runtime",
-    "runtime_version",
-    "precision",
-    "end2end",
-    "imgsz",
-    "parameters",
-    "gflops",
-    "size_mb",
-    "map50_95",
-    "map50",
-    "val_precision",
-    "val_recall",
-    "map50_95_delta",
-    "parity_ok",
-    "cpus",
-    "sessions",
-    "warmup_calls",
-    "warmup_settled",
-    "rounds",
-    "n_runs",
-    "p50_ms",
-    "p50_ci_low_ms",
-    "p50_ci_high_ms",
-    "round_cv",
-    "p90_ms",
-    "p99_ms",
-    "mean_ms",
-    "sd_ms",
-    "min_ms",
-    "e2e_p50_ms",
-    "e2e_p50_ci_low_ms",
-    "e2e_p50_ci_high_ms",
-    "e2e_p90_ms",
-    "e2e_mean_ms",
-    "pre_p50_ms",
-    "infer_p50_ms",
-    "post_p50_ms",
-    "pre_mean_ms",
-    "infer_mean_ms",
-    "post_mean_ms",
-    "e2e_overhead",
-    "dominant_stage",
-    "input_path",
-    "post_path",
-    "int8_setting",
-    "int8_tried",
-    "gflops_per_s",
-    "peak_gflops",
-    "fraction_of_peak",
-    "theoretical_gflops",
-    "fraction_of_theoretical",
-    "speedup",
-    "speedup_ci_low",
-    "speedup_ci_high",
-    "speedup_verdict",
-    "speedup_rounds",
-    "pair_p50_ms",
-    "pair_p50_ci_low_ms",
-    "pair_p50_ci_high_ms",
-    "pair_baseline_p50_ms",
-    "pair_baseline_p50_ci_low_ms",
-    "pair_baseline_p50_ci_high_ms",
-    "pair_slowdown",
-    "baseline_pair_slowdown",
-    "pair_interference",
-    "control_target",
-    "control_speedup",
-    "control_ci_low",
-    "control_ci_high",
-    "control_passed",
-    "aliases",
-    "environment",
-]
 
 #: A pair's own p50s (the speed-up's numerator and denominator) as the table names them.
 PAIR_COLUMNS = {
@@ -295,7 +210,7 @@ def build_table(
         ["variant", "target", "threads"],
         key=lambda c: c.map(order) if c.name in ("variant", "target") else c,
     )
-    return df[COLUMNS].reset_index(drop=True)
+    return df[layout.BENCHMARK_COLUMNS].reset_index(drop=True)
 
 
 def speedup_fields(is_baseline: bool, record: dict[str, Any] | None) -> dict[str, Any]:
