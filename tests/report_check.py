@@ -94,9 +94,13 @@ def check_readme(text: str, df: pd.DataFrame) -> tuple[list[str], Counter]:
                 delta = float(re.match(NUMBER, change).group())
                 if not close(delta, csv["map50_95"] - base["map50_95"], 3):
                     bad.append(f"answer {r['variant']}: mAP50-95 change {delta} vs CSV")
-                rel = float(re.search(rf"\(({NUMBER})%\)", change).group(1))
-                if not close(rel, 100 * (csv["map50_95"] / base["map50_95"] - 1), 0):
-                    bad.append(f"answer {r['variant']}: relative change {rel} % vs CSV")
+                rel = re.search(rf"\(({NUMBER})%\)", change)
+                if rel and not close(float(rel.group(1)), 100 * (csv["map50_95"] / base["map50_95"] - 1), 0):
+                    bad.append(f"answer {r['variant']}: relative change {rel.group(1)} % vs CSV")
+                if not rel and base["map50_95"] != 0:
+                    bad.append(
+                        f"answer {r['variant']}: no relative change beside a baseline mAP50-95 of {base['map50_95']}"
+                    )
             checked["answer rows"] += 1
 
     # the answer's sentences: "1.32x faster per frame by the two p50s"

@@ -562,3 +562,19 @@ def test_the_readme_opens_with_the_answer_on_the_fastest_target_here(tmp_path):
     assert page.count("data:image/png;base64,") == 4  # curves, accuracy/latency, latency, size
     # the two figures this test draws no files for (no validation images, no dataset card figure)
     assert page.count("(not found: ") == 2 and "(not found: predictions.png)" in page
+
+
+def test_the_answer_renders_without_a_relative_change_when_the_baselines_map_is_zero():
+    """A 1-epoch run scores 0.000 (the tiny config): the change is given, not a percentage of 0."""
+    from yoloshrink.report import answer
+
+    df = pd.read_csv(DEMO_CSV)
+    df.loc[df["variant"] == "w0.25", "map50_95"] = 0.0
+    summaries = {v: {"parameters": p} for v, (p, *_) in DEMO.items()}
+    where, items = answer.answer_rows(df, list(DEMO), summaries)
+    assert items[1]["delta"] == pytest.approx(0.054, abs=5e-4) and items[1]["relative"] is None
+    text = words.sentence("answer_item", items[1], "w0.25", "frame")
+    assert text.startswith("**w0.125**: mAP50-95 0.054 against w0.25's 0.000; network call: 1.39x faster")
+    assert " % " not in text.split(";")[0]  # no percentage of a zero mAP50-95
+    table = answer.answer_table(items, "w0.25", where["basis"])
+    assert table.loc[1, "mAP50-95 change vs w0.25"] == "+0.054"

@@ -139,6 +139,8 @@ def answer_table(items: list[dict[str, Any]], baseline: str, basis: str) -> pd.D
                 if it["variant"] == baseline
                 else f"{it['delta']:+.3f} ({it['relative']:+.0%})"
                 if it["relative"] is not None
+                else f"{it['delta']:+.3f}"
+                if it["delta"] is not None
                 else "–",
             }
         )
@@ -155,7 +157,7 @@ def accuracy_context(
     """What the mAP50-95 figures are properties of: ``train_images``/``val_images`` (the dataset
     card's, None without it), ``source`` (the config's dataset source), ``epochs`` and ``imgsz``
     (each the set over the variants' primary runs), ``still_improving`` (the variants whose best
-    epoch was their last), ``gaps`` (per variant also in the original experiment, besides its
+    epoch was the last of more than one), ``gaps`` (per variant also in the original experiment, besides its
     first: {"variant", "base", "reference": (base, variant, relative change), "here": (base,
     variant, relative change)} from the final validation mAP50-95 of each). None without a
     completed training."""
@@ -174,8 +176,8 @@ def accuracy_context(
         "source": dataset_source,
         "epochs": sorted({int(a["epochs"]) for a in args.values() if a.get("epochs")}),
         "imgsz": sorted({int(a["imgsz"]) for a in args.values() if a.get("imgsz")}),
-        "still_improving": [
-            v for v, i in done.items() if i.get("best_epoch") is not None and i.get("best_epoch") == i.get("epochs_run")
+        "still_improving": [  # best epoch the last of several (with one epoch it says nothing)
+            v for v, i in done.items() if (i.get("epochs_run") or 0) > 1 and i.get("best_epoch") == i.get("epochs_run")
         ],
         "gaps": [],
     }
