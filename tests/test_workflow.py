@@ -374,4 +374,4 @@ def test_html_report_is_self_contained(run, tmp_path):
     assert "summary.html" in html  # the README, rendered, under "Summary"
     # the description is prose from the config (.test: every format, both widths, one seed)
     assert "width multiples 0.25, 0.125" in html and "INT8-quantized for onnx-int8, openvino-int8" in html
-    assert "with seeds 0, 1 (the first seed's model is exported)" in html and "[0.25, 0.125]" not in html
+    assert "seeds 0, 1 (the first seed's model is exported)" in html and "[0.25, 0.125]" not in html
