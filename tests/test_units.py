@@ -434,3 +434,32 @@ def test_environment_id_names_the_environment_not_the_day():
         assert environment.environment_id({**record, key: value}) != environment.environment_id(record), key
     other = {**record, "packages": {**record["packages"], "onnxruntime": "0.0"}}
     assert environment.environment_id(other) != environment.environment_id(record)
+
+
+def test_the_table_refuses_a_speedup_timed_against_another_baseline(tmp_path):
+    """The baseline is the workflow's one decision (BASELINE, a param of the table rule): a pair
+    record timed against another variant (left from an earlier config) names itself."""
+    from yoloshrink import layout, table
+
+    summaries = []
+    for v in ("w0.25", "w0.125"):
+        summaries.append(tmp_path / f"{v}.json")
+        layout.write_record("summary", summaries[-1], {"variant": v, "parameters": 1, "gflops_640": 1.0})
+    stale = tmp_path / "speedup_t1.json"
+    layout.write_record(
+        "speedup", stale, {"variant": "w0.125", "baseline": "w0.5", "target": "onnx", "threads": 1, "status": "ok"}
+    )
+    args = dict(accuracy=[], latency=[], trainings=[], exports=[], summaries=summaries, controls=[])
+    missing = tmp_path / "not-read.json"  # the check comes before the machine's records are read
+    with pytest.raises(ValueError, match=re.escape(f"{stale}: timed against 'w0.5', but the baseline is 'w0.25'")):
+        table.build_table(speedups=[stale], peak=missing, environment=missing, parity_tolerance=0.01, imgsz=64, **args)
+    with pytest.raises(ValueError, match=re.escape("but the baseline is 'w0.125'")):
+        table.build_table(
+            speedups=[stale],
+            peak=missing,
+            environment=missing,
+            parity_tolerance=0.01,
+            imgsz=64,
+            baseline="w0.125",
+            **args,
+        )

@@ -64,14 +64,17 @@ def build_table(
     parity_tolerance: float,
     imgsz: dict[str, int] | int,
     controls: list[Path] = (),
+    baseline: str | None = None,
 ) -> pd.DataFrame:
     """Join accuracy, latency, export and size records into the benchmark table.
 
     Every input is a record of :mod:`yoloshrink.layout` (``exports`` are export folders holding
     theirs; ``trainings`` the train_info.json of each variant's primary run); each says which
-    variant, format, target and threads it is about. The first summary's variant (config order)
-    is the baseline: its rows have speed-up 1; every other row's ``speedup`` and interval come
-    from its ``speedups`` record (the two models in processes taking turns), with the pair's own
+    variant, format, target and threads it is about. ``baseline`` (the workflow's ``BASELINE``;
+    default the first summary's variant) has speed-up 1 on its rows, and every speed-up and
+    control record must have been timed against it (else a ValueError names the record); every
+    other row's ``speedup`` and interval come from its ``speedups`` record (the two models in
+    processes taking turns), with the pair's own
     p50s beside it and whether the pair slowed either model beyond its own row's interval
     (:func:`yoloshrink.bench.stats.interference`). Every row carries its runtime's A/A control
     (``controls``: the baseline against itself) at its thread count. A target timed as another
@@ -81,6 +84,7 @@ def build_table(
     """
     summary_by_variant = {r["variant"]: r for r in (layout.read_record("summary", p) for p in summaries)}
     variants = list(summary_by_variant)
+    baseline = baseline or variants[0]
     export_rec: dict[tuple[str, str], dict[str, Any]] = {}
     for p in exports:
         rec = layout.read_record("export", Path(p) / layout.EXPORT_RECORD)
@@ -100,13 +104,16 @@ def build_table(
                 "error": f"training failed: {info.get('error')}",
             }
     acc = {(r["variant"], r["target"]): r for r in (layout.read_record("accuracy", p) for p in accuracy)}
-    paired = {
-        (r["variant"], r["target"], r["threads"]): r for r in (layout.read_record("speedup", p) for p in speedups)
-    }
-    checks = {}
-    for p in controls:
-        c = layout.read_record("control", p)
-        checks[(TARGETS[c["target"]].runtime, c["threads"])] = c
+    paired, checks = {}, {}
+    for kind, paths in (("speedup", speedups), ("control", controls)):
+        for p in paths:
+            r = layout.read_record(kind, p)
+            if r["baseline"] != baseline:
+                raise ValueError(f"{p}: timed against {r['baseline']!r}, but the baseline is {baseline!r}; rerun it")
+            if kind == "speedup":
+                paired[(r["variant"], r["target"], r["threads"])] = r
+            else:
+                checks[(TARGETS[r["target"]].runtime, r["threads"])] = r
     lat_records = [layout.read_record("latency", p) for p in latency]
     aliases: dict[tuple[str, str, int], list[str]] = {}
     for lat in lat_records:
@@ -194,8 +201,8 @@ def build_table(
                 "fraction_of_peak": round(attained / peak_gflops, 4) if peak_gflops == peak_gflops else math.nan,
                 "theoretical_gflops": bound,
                 "fraction_of_theoretical": round(attained / bound, 4) if bound == bound else math.nan,
-                **speedup_fields(variant == variants[0], pair),
-                **pair_fields(pair, alone.get((variants[0], target, lat["threads"]), {}), lat),
+                **speedup_fields(variant == baseline, pair),
+                **pair_fields(pair, alone.get((baseline, target, lat["threads"]), {}), lat),
                 **control_fields(checks.get((TARGETS[target].runtime, lat["threads"]))),
                 "aliases": ",".join(aliases.get((variant, target, lat["threads"]), [])),
                 "environment": env,

@@ -168,6 +168,7 @@ rule benchmark_table:
     conda:
         "../../envs/benchmark.yaml"
     params:
+        baseline=BASELINE,
         parity_tolerance=config["benchmark"]["parity_tolerance"],
         imgsz=workflowcfg.canonical(
             {v: knobs["export_imgsz"] for v, knobs in VARIANTS.items()}

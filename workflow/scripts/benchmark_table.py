@@ -20,6 +20,7 @@ table = build_table(
     environment=Path(snakemake.input.environment),
     parity_tolerance=snakemake.params.parity_tolerance,
     imgsz=snakemake.params.imgsz,
+    baseline=snakemake.params.baseline,
 )
 write_csv(table, Path(snakemake.output[0]))
 print(table.to_string())
