@@ -70,7 +70,10 @@ def test_schema_formats_are_the_registry():
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     export = schema["properties"]["export"]["properties"]
     assert export["formats"]["items"]["enum"] == list(targets.EXPORTS)
-    assert export["args"]["propertyNames"]["enum"] == list(targets.EXPORTS)
+    floats = [name for name, e in targets.EXPORTS.items() if not e.calibrated]
+    assert export["args"]["propertyNames"]["enum"] == floats  # an INT8 format takes its float export's
+    for name, e in targets.EXPORTS.items():  # each INT8 format quantizes a float export that exists
+        assert not targets.EXPORTS[e.float_export].calibrated, name
 
 
 def test_schema_families_are_the_registry():

@@ -154,11 +154,8 @@ def test_own_candidates_complete_their_defaults_and_a_named_one_times_nothing():
 
 @pytest.mark.usefixtures("restore_threads")
 def test_auto_quantizes_scores_times_and_records_every_candidate(detector, tmp_path):
-    info = tmp_path / "train" / layout.TRAIN_INFO
-    info.parent.mkdir()
-    (info.parent / "weights").mkdir()
-    (info.parent / "weights" / "best.pt").write_bytes(detector["pt"].read_bytes())
-    layout.write_record("train_info", info, {"run": "w0.125", "variant": "w0.125", "seed": 0, "status": "ok"})
+    float_export = detector["onnx"].parent  # the export rule's folder: export.json and best.onnx
+    before = {p.name: p.read_bytes() for p in float_export.iterdir()}
     timing = {"warmup": 1, "warmup_max": 4, "block": 2, "sessions": 2, "min_rounds": 4, "min_runs": 4}
     settings = {
         **quantize.resolve("onnx-int8", "auto", None, "export.quantize"),
@@ -167,8 +164,11 @@ def test_auto_quantizes_scores_times_and_records_every_candidate(detector, tmp_p
         "timing": {**timing, "min_seconds": 0, "max_runs": 20},
     }
     out = tmp_path / "export" / "onnx-int8"
-    record = quantize.quantize_job("w0.125", info, "onnx-int8", out, 96, {}, detector["data"], settings)
+    record = quantize.quantize_job("w0.125", float_export, "onnx-int8", out, 96, detector["data"], settings)
     assert record["status"] == "ok", record.get("error")
+    # made from the float export itself, which it leaves as it was
+    assert record["source"] == {"format": "onnx", "artefact": detector["onnx"].name}
+    assert {p.name: p.read_bytes() for p in float_export.iterdir()} == before
     assert sorted(p.name for p in out.iterdir()) == ["best_int8.onnx", "export.json"]  # nothing else left
     q = record["quantizer"]
     assert q["choose"] == "auto" and q["images"] == len(detector["images"]) and q["threads"] == 1
@@ -187,5 +187,5 @@ def test_auto_quantizes_scores_times_and_records_every_candidate(detector, tmp_p
     again = copy.deepcopy(settings)
     again["candidates"] = {"qop-u8s8": again["candidates"]["qop-u8s8"]}
     again["choose"] = "qop-u8s8"
-    named = quantize.quantize_job("w0.125", info, "onnx-int8", tmp_path / "named", 96, {}, detector["data"], again)
+    named = quantize.quantize_job("w0.125", float_export, "onnx-int8", tmp_path / "named", 96, detector["data"], again)
     assert named["quantizer"]["chosen"] == "qop-u8s8" and "p50_ms" not in named["quantizer"]["candidates"][0]

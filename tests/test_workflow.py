@@ -299,6 +299,16 @@ def test_benchmark_settings_retrain_and_reexport_nothing(run):
     assert not {"train", "export", "model_yaml", "builtin_dataset"} & set(counts), counts
 
 
+def test_a_float_export_argument_reexports_its_int8_format_from_it(run):
+    """The quantize rule takes the float export as its input: the INT8 model follows the file the
+    float rows time (a new ONNX argument re-exports ONNX and re-quantizes ONNX INT8, nothing else)."""
+    cfg = write_config(run, "opset.yaml", lambda c: c["export"].update(args={"onnx": {"opset": 17}}))
+    out = snakemake(run, "--configfile", cfg, "--dry-run").stdout
+    counts = job_counts(out)
+    assert counts.get("export") == 2 and counts.get("quantize") == 2, counts  # onnx, onnx-int8 per variant
+    assert "openvino-int8" not in out and not {"train", "model_yaml"} & set(counts), counts
+
+
 def test_growing_the_grid_trains_only_new_points(run):
     cfg = write_config(run, "heads.yaml", lambda c: c["model"].update(heads=["P3-P5", "P3-P4"]))
     counts = job_counts(snakemake(run, "--configfile", cfg, "--dry-run").stdout)

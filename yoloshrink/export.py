@@ -93,10 +93,9 @@ def export_job(
     out_dir: Path,
     imgsz: int,
     extra: dict[str, Any] | None = None,
-    calibration: Path | None = None,
 ) -> dict[str, Any]:
     """The export rule (the float formats): export the training's best.pt, or record why there
-    is nothing to export. ``calibration`` is unused (the quantize rule makes the INT8 formats)."""
+    is nothing to export (the quantize rule makes the INT8 formats from these)."""
     try:
         weights = layout.weights_of(train_info)
     except RuntimeError as exc:

@@ -12,7 +12,7 @@ runtime's quantizer in its own words, plus ``keep_float``: which ops stay float 
 detection head's decode, as ultralytics keeps it; ``non-weighted``: every op without weights,
 ultralytics' ONNX rule; ``none``).
 
-``choose: auto`` (:func:`select`) exports the float model with ultralytics, quantizes it with
+``choose: auto`` (:func:`select`) takes the float export (the export rule's), quantizes it with
 every candidate on the calibration images, scores each and the float model with ultralytics'
 validator on the same images (the val split stays unseen), times them all side by side with
 the benchmark's method (:mod:`yoloshrink.bench.timing`: one process pinned to ``threads`` cores,
@@ -404,31 +404,34 @@ def _public(tried: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def quantize_job(
     variant: str,
-    train_info: Path,
+    float_export: Path,
     fmt: str,
     out_dir: Path,
     imgsz: int,
-    extra: dict[str, Any] | None,
     calibration: Path,
     settings: dict[str, Any],
 ) -> dict[str, Any]:
-    """The quantize rule: export the training's best.pt to ``fmt``'s float format with
-    ultralytics, quantize it (:func:`select`) and publish ``out_dir`` with the kept artefact and
-    its ``export.json`` (``quantizer``: what was tried and kept). Any failure is a failed record."""
-    from yoloshrink.export import export_model, publish_export
+    """The quantize rule: quantize the float export in the folder ``float_export`` (the export
+    rule's, the very model the float rows benchmark) with :func:`select` and publish ``out_dir``
+    with the kept artefact and its ``export.json`` (``quantizer``: what was tried and kept;
+    ``source``: the float export's artefact and format). Any failure is a failed record."""
+    from yoloshrink.export import publish_export
 
     out_dir = Path(out_dir)
     tmp = fresh_tmp_dir(out_dir)
-    record: dict[str, Any] = {"variant": variant, "format": fmt, "imgsz": int(imgsz), "args": dict(extra or {})}
+    record: dict[str, Any] = {"variant": variant, "format": fmt, "imgsz": int(imgsz)}
     t0 = time.perf_counter()
     try:
-        weights = layout.weights_of(train_info)
-        base = export_model(weights, EXPORTS[fmt].ultralytics_format, tmp / ".float", imgsz, extra, variant=variant)
+        base = layout.read_record("export", Path(float_export) / layout.EXPORT_RECORD)
         if base["status"] != "ok":
-            raise RuntimeError(f"the float {EXPORTS[fmt].ultralytics_format} export failed: {base.get('error')}")
-        artefact, quantizer = select(
-            fmt, tmp / ".float" / base["artefact"], calibration, imgsz, settings, tmp / ".candidates"
-        )
+            raise RuntimeError(f"the float {base['format']} export failed: {base.get('error')}")
+        record.update(args=base.get("args", {}), source={"format": base["format"], "artefact": base["artefact"]})
+        # a copy of the very file the float rows benchmark: no quantizer writes beside the original
+        source = tmp / ".float" / base["artefact"]
+        source.parent.mkdir()
+        copy = shutil.copytree if (Path(float_export) / base["artefact"]).is_dir() else shutil.copy2
+        copy(Path(float_export) / base["artefact"], source)
+        artefact, quantizer = select(fmt, source, calibration, imgsz, settings, tmp / ".candidates")
         shutil.move(str(artefact), str(tmp / artefact.name))
         record.update(
             status="ok",

@@ -59,6 +59,12 @@ class Export:
         """Whether exporting reads calibration images (the INT8 formats)."""
         return bool(self.quantizer)
 
+    @property
+    def float_export(self) -> str:
+        """The float export an INT8 format quantizes (the float format of the same ultralytics
+        format); a float format's is itself."""
+        return self.ultralytics_format
+
 
 @dataclass(frozen=True)
 class Target:

@@ -6,7 +6,6 @@
 rule export:
     input:
         training=layout.train_info("{variant}"),  # the primary seed's run
-        calibration=[],  # the float formats read no calibration images
     output:
         directory(layout.export_dir()),
     log:
@@ -30,7 +29,10 @@ rule quantize:
     quantizer, and with "auto" the fastest within the accuracy tolerance kept. "auto" times the
     candidates, so the job holds the cores a timing job does."""
     input:
-        training=layout.train_info("{variant}"),
+        # the float export the float rows benchmark: the INT8 model is made from that very file
+        float_export=lambda wildcards: layout.export_dir(
+            wildcards.variant, targets.EXPORTS[wildcards.fmt].float_export
+        ),
         calibration=layout.CALIBRATION_DIR,
     output:
         directory(layout.export_dir()),
@@ -43,9 +45,6 @@ rule quantize:
     threads: quantize_threads
     params:
         imgsz=variant_param("export_imgsz"),
-        args=lambda wildcards: workflowcfg.canonical(
-            config["export"]["args"].get(wildcards.fmt, {})
-        ),
         quantize=lambda wildcards: QUANTIZE[wildcards.fmt],
     script:
         "../scripts/quantize.py"

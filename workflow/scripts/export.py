@@ -18,6 +18,5 @@ record = export_job(
     out_dir=Path(snakemake.output[0]),
     imgsz=snakemake.params.imgsz,
     extra=dict(snakemake.params.args),
-    calibration=(Path(snakemake.input.calibration) / "data.yaml" if snakemake.input.calibration else None),
 )
 print(record)

@@ -1,4 +1,4 @@
-"""Quantize one trained model to one INT8 format (logic in yoloshrink.quantize)."""
+"""Quantize one float export to its INT8 format (logic in yoloshrink.quantize)."""
 
 from pathlib import Path
 
@@ -13,11 +13,10 @@ from yoloshrink.quantize import quantize_job
 torch.set_num_threads(snakemake.threads)
 record = quantize_job(
     variant=snakemake.wildcards.variant,
-    train_info=Path(snakemake.input.training),
+    float_export=Path(snakemake.input.float_export),
     fmt=snakemake.wildcards.fmt,
     out_dir=Path(snakemake.output[0]),
     imgsz=snakemake.params.imgsz,
-    extra=dict(snakemake.params.args),
     calibration=Path(snakemake.input.calibration) / "data.yaml",
     settings=dict(snakemake.params.quantize),
 )
