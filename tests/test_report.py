@@ -578,3 +578,23 @@ def test_the_answer_renders_without_a_relative_change_when_the_baselines_map_is_
     assert " % " not in text.split(";")[0]  # no percentage of a zero mAP50-95
     table = answer.answer_table(items, "w0.25", where["basis"])
     assert table.loc[1, "mAP50-95 change vs w0.25"] == "+0.054"
+
+
+def test_the_answer_says_when_the_pair_and_the_two_rows_disagree():
+    """A pair timed faster while the two latency rows say slower (jobs apart, the machine's speed
+    moved between them): the sentence says they disagree instead of printing both silently."""
+    from yoloshrink.report import answer
+
+    df = pd.read_csv(DEMO_CSV)
+    summaries = {v: {"parameters": p} for v, (p, *_) in DEMO.items()}
+    _, items = answer.answer_rows(df, list(DEMO), summaries)
+    assert not any(it["disagree"] for it in items[1:])  # the demo's: each pair agrees with its rows
+    rows = (df["variant"] == "yolo26-w0.125") & (df["target"] == "openvino-bf16")
+    df.loc[rows, ["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_verdict"]] = [1.53, 1.26, 1.83, "faster"]
+    _, items = answer.answer_rows(df, list(DEMO), summaries)
+    text = words.sentence("answer_item", items[3], "w0.25", "frame")
+    assert "1.53x faster (95 % CI 1.26-1.83x); 1.14x faster per frame" in text and "disagree" not in text
+    df.loc[rows, "e2e_p50_ms"] = 3.2  # its own row now slower than the baseline's 2.952 ms
+    _, items = answer.answer_rows(df, list(DEMO), summaries)
+    text = words.sentence("answer_item", items[3], "w0.25", "frame")
+    assert "1.08x slower per frame by the two p50s (the two disagree:" in text

@@ -64,7 +64,8 @@ def answer_rows(
     ``ratio`` (the baseline's p50 / this one's: > 1 is faster), ``speedup``
     (:func:`~yoloshrink.report.analysis.speedup_of`: the network call timed in turns with the
     baseline; None for the baseline and where the table has none), ``map`` (mAP50-95 through the
-    target's model), ``delta`` and ``relative`` (against the baseline's, relative as a fraction),
+    target's model), ``disagree`` (the speed-up's interval and the two p50s' ratio fall on opposite
+    sides of 1), ``delta`` and ``relative`` (against the baseline's, relative as a fraction),
     ``fastest`` ({"target", "p50"}: the variant's own fastest target at those threads, when it is
     another one), ``missing`` (no completed row on the target)."""
     if not variants:
@@ -92,6 +93,9 @@ def answer_rows(
         item["ratio"] = float(base[p50]) / item["p50"]
         has_speedup = v != variants[0] and "speedup" in r and r["speedup"] == r["speedup"]
         item["speedup"] = speedup_of(r) if has_speedup else None
+        # the pair's interval on one side of 1, the two rows' p50s on the other: measured apart
+        verdict = (item["speedup"] or {}).get("verdict")
+        item["disagree"] = (verdict == "faster" and item["ratio"] < 1) or (verdict == "slower" and item["ratio"] > 1)
         item["map"] = float(r["map50_95"]) if r["map50_95"] == r["map50_95"] else None
         base_map = float(base["map50_95"]) if base["map50_95"] == base["map50_95"] else None
         item["delta"] = item["map"] - base_map if item["map"] is not None and base_map is not None else None
