@@ -143,3 +143,18 @@ def test_a_new_runtime_is_one_registry_entry_for_the_lists_that_derive_from_it(m
         for module in (environment, hostbench, hosts):
             importlib.reload(module)
     assert "tinyrt" not in hostbench.RUNTIME_MODULES and "tinyrt-dist" not in environment.PACKAGES
+
+
+def test_the_timing_keys_are_the_timing_plans_fields_everywhere():
+    """benchmark's timing keys, export.quantize.timing's and "auto"'s defaults: TimingPlan's fields."""
+    import dataclasses
+
+    from yoloshrink import workflowcfg
+    from yoloshrink.bench.timing import TimingPlan
+
+    keys = {f.name for f in dataclasses.fields(TimingPlan)}
+    assert set(workflowcfg.TIMING_KEYS) == keys and set(workflowcfg.QUANTIZE_TIMING) == keys
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert keys <= set(schema["properties"]["benchmark"]["properties"])
+    quantize_timing = schema["properties"]["export"]["properties"]["quantize"]["properties"]["timing"]
+    assert set(quantize_timing["properties"]) == keys
