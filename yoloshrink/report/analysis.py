@@ -355,6 +355,8 @@ def reference_benchmark_table(ref: dict[str, Any]) -> pd.DataFrame:
 
 #: What the budget answers measure against: the whole frame's p50 (the default) or the network call's.
 BUDGET_BASES = ("frame", "network")
+#: What a p50 of each basis is per, in the report's words.
+BASIS_UNIT = {"frame": "frame", "network": "network call"}
 
 #: A row's network-call latency columns and their whole-frame counterparts.
 FRAME_COLUMNS = {

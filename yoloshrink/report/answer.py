@@ -14,13 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from yoloshrink.report.analysis import ok_rows, speedup_of
+from yoloshrink.report.analysis import BASIS_UNIT, budget_view, ok_rows, speedup_of
 
-#: What a row's "p50 per frame" is read from, per basis: (p50, interval low, interval high).
-BASIS_COLUMNS = {
-    "frame": ("e2e_p50_ms", "e2e_p50_ci_low_ms", "e2e_p50_ci_high_ms"),
-    "network": ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms"),
-}
+#: A row's p50 and its interval, read through :func:`~yoloshrink.report.analysis.budget_view`
+#: (the whole frame's in their place where the basis is "frame").
+P50, LOW, HIGH = "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms"
 
 
 def basis_of(df: pd.DataFrame) -> str:
@@ -31,25 +29,26 @@ def basis_of(df: pd.DataFrame) -> str:
 
 def deploy_target(df: pd.DataFrame, baseline: str) -> dict[str, Any] | None:
     """The target on which ``baseline``'s p50 (:func:`basis_of`) is lowest at the fewest threads
-    it ran: {"target", "threads", "runtime", "precision", "basis", "p50", "targets"} (``targets``:
+    it ran: {"target", "threads", "runtime", "precision", "basis", "unit" (its words), "p50",
+    "targets"} (``targets``:
     how many targets the baseline completed at those threads); None when the baseline has no
     completed row."""
     basis = basis_of(df)
-    p50 = BASIS_COLUMNS[basis][0]
-    rows = ok_rows(df)
-    rows = rows[(rows["variant"] == baseline)].dropna(subset=[p50])
+    rows = ok_rows(budget_view(df, basis))
+    rows = rows[(rows["variant"] == baseline)].dropna(subset=[P50])
     if rows.empty:
         return None
     threads = int(rows["threads"].min())
     rows = rows[rows["threads"] == threads]
-    best = rows.loc[rows[p50].idxmin()]
+    best = rows.loc[rows[P50].idxmin()]
     return {
         "target": str(best["target"]),
         "threads": threads,
         "runtime": str(best.get("runtime", "") or ""),
         "precision": str(best.get("precision", "") or ""),
         "basis": basis,
-        "p50": float(best[p50]),
+        "unit": BASIS_UNIT[basis],
+        "p50": float(best[P50]),
         "targets": int(rows["target"].nunique()),
     }
 
@@ -73,10 +72,9 @@ def answer_rows(
     where = deploy_target(df, variants[0])
     if where is None:
         return None, []
-    p50, low, high = BASIS_COLUMNS[where["basis"]]
-    ok = ok_rows(df)
+    ok = ok_rows(budget_view(df, where["basis"]))
     ok = ok[ok["threads"] == where["threads"]]
-    on = ok[ok["target"] == where["target"]].dropna(subset=[p50]).drop_duplicates("variant").set_index("variant")
+    on = ok[ok["target"] == where["target"]].dropna(subset=[P50]).drop_duplicates("variant").set_index("variant")
     base = on.loc[variants[0]]
     items = []
     for v in variants:
@@ -86,11 +84,11 @@ def answer_rows(
             items.append(item)
             continue
         r = on.loc[v]
-        lo, hi = float(r.get(low, math.nan)), float(r.get(high, math.nan))
+        lo, hi = float(r.get(LOW, math.nan)), float(r.get(HIGH, math.nan))
         known = lo == lo and hi == hi  # a table made before intervals has none
-        item.update(p50=float(r[p50]), lo=lo if known else None, hi=hi if known else None)
+        item.update(p50=float(r[P50]), lo=lo if known else None, hi=hi if known else None)
         item["per_second"] = 1000.0 / item["p50"]
-        item["ratio"] = float(base[p50]) / item["p50"]
+        item["ratio"] = float(base[P50]) / item["p50"]
         has_speedup = v != variants[0] and "speedup" in r and r["speedup"] == r["speedup"]
         item["speedup"] = speedup_of(r) if has_speedup else None
         # the pair's interval on one side of 1, the two rows' p50s on the other: measured apart
@@ -100,10 +98,10 @@ def answer_rows(
         base_map = float(base["map50_95"]) if base["map50_95"] == base["map50_95"] else None
         item["delta"] = item["map"] - base_map if item["map"] is not None and base_map is not None else None
         item["relative"] = item["delta"] / base_map if item["delta"] is not None and base_map else None
-        own = ok[ok["variant"] == v].dropna(subset=[p50])
-        fastest = own.loc[own[p50].idxmin()]
+        own = ok[ok["variant"] == v].dropna(subset=[P50])
+        fastest = own.loc[own[P50].idxmin()]
         item["fastest"] = (
-            {"target": str(fastest["target"]), "p50": float(fastest[p50])}
+            {"target": str(fastest["target"]), "p50": float(fastest[P50])}
             if fastest["target"] != where["target"]
             else None
         )
@@ -113,7 +111,7 @@ def answer_rows(
 
 def answer_table(items: list[dict[str, Any]], baseline: str, basis: str) -> pd.DataFrame:
     """The first table of the report, one row per :func:`answer_rows` item."""
-    unit = {"frame": "frame", "network": "network call"}[basis]
+    unit = BASIS_UNIT[basis]
 
     def interval(x: float | None, lo: float | None, hi: float | None, digits: int) -> str:
         if x is None:

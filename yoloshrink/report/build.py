@@ -169,7 +169,7 @@ def readme_context(
         "budget_tables": {t: markdown_table(table) for t, table in analysis.budget_tables(budget).items()},
         "budget_overall": analysis.budget_overall(budget_df, budgets_ms, stats),
         "budget_basis": budget_basis,
-        "budget_unit": {"frame": "frame", "network": "network call"}[budget_basis],
+        "budget_unit": analysis.BASIS_UNIT[budget_basis],
         "frame_fastest": analysis.fastest_frames(df),
         "frame_table": markdown_table(analysis.frame_table(df)),
         "above_reference": analysis.above_reference(df),
@@ -189,14 +189,13 @@ def answer_context(
     df: pd.DataFrame, variants: list[str], summaries: dict[str, dict[str, Any]]
 ) -> dict[str, Any] | None:
     """The report's first section (:mod:`yoloshrink.report.answer`): where, per-variant items,
-    the table and the unit; None without a completed baseline row."""
+    the table; None without a completed baseline row."""
     where, items = answer.answer_rows(df, variants, summaries)
     if where is None:
         return None
     return {
         "where": where,
         "items": items,
-        "unit": {"frame": "frame", "network": "network call"}[where["basis"]],
         "table": markdown_table(answer.answer_table(items, variants[0], where["basis"])),
     }
 

@@ -105,7 +105,12 @@ def compare(df: pd.DataFrame, stats: pd.DataFrame, lever: str) -> list[dict[str,
     if not found:
         return []
     p, timing = points(df), reference_timing(df)
-    nms_free = df.drop_duplicates("variant").set_index("variant")["end2end"] if "end2end" in df.columns else None
+    heads = df.drop_duplicates("variant").set_index("variant")["end2end"] if "end2end" in df.columns else None
+
+    def nms_free(variant: str) -> bool | None:
+        """Whether ``variant``'s head is end to end (no NMS); None where the table does not say."""
+        return bool(heads[variant]) if heads is not None and pd.notna(heads[variant]) else None
+
     out = []
     for v, base in found:
         a, b = _timing(df, v, timing), _timing(df, base, timing)
@@ -123,8 +128,8 @@ def compare(df: pd.DataFrame, stats: pd.DataFrame, lever: str) -> list[dict[str,
             "teacher": p.loc[v, "distilled_from"],
             "depth": float(p.loc[v, "depth"]),
             "base_depth": float(p.loc[base, "depth"]),
-            "end2end": bool(nms_free[v]) if nms_free is not None and nms_free[v] == nms_free[v] else None,
-            "base_end2end": bool(nms_free[base]) if nms_free is not None and nms_free[base] == nms_free[base] else None,
+            "end2end": nms_free(v),
+            "base_end2end": nms_free(base),
             "parameters": int(p.loc[v, "parameters"]),
             "base_parameters": int(p.loc[base, "parameters"]),
             "target": timing[0] if timing else None,
