@@ -3,6 +3,7 @@ frame adding up to it (unit tests on a small untrained detector, see conftest.py
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +187,27 @@ def test_latency_record_has_each_stage_and_its_sum_is_the_frame(detector, restor
         assert 0 < record[f"{s}_p50_ci_low_ms"] <= record[f"{s}_p50_ms"] <= record[f"{s}_p50_ci_high_ms"]
     assert record["dominant_stage"] == max(latency.STAGES, key=lambda s: record[f"{s}_mean_ms"])
     assert record["e2e_p50_ms"] > record["p50_ms"] > 0
+
+
+def test_a_pair_takes_turns_in_two_processes_of_its_own(detector, restore_threads):
+    """The speed-up's method for real: each model loaded in a process of its own (neither the
+    test's nor the other's), the two timed block by block in the same rounds; a model that does
+    not load fails with its process's own error."""
+    from yoloshrink.bench import paired
+
+    plan = TimingPlan(warmup=2, warmup_max=10, block=2, min_rounds=4, min_runs=8, min_seconds=0, sessions=2)
+    images = Path(detector["images"][0]).parent
+    sessions = {
+        label: latency.Session.of("onnx", detector["onnx"], detector["imgsz"], 1, images, plan) for label in "ab"
+    }
+    results = latency.in_turns(sessions, plan)
+    pids = {r["pid"] for label in "ab" for r in results[label]}
+    assert len(pids) == 4 and os.getpid() not in pids  # two sessions of two processes each
+    for k in range(2):
+        assert len(results["a"][k]["timed"]["net"]) == len(results["b"][k]["timed"]["net"]) == 2  # share: 4 / 2
+    record = paired.measure_pair("onnx", detector["onnx"], detector["onnx"], images, 96, 96, 1, plan)
+    assert record["method"] == "a process per model, taking turns by block" and record["rounds"] == 4
+    assert record["speedup_ci_low"] <= record["speedup"] <= record["speedup_ci_high"]
+    broken = latency.Session.of("onnx", images / "missing.onnx", 96, 1, images, plan)
+    with pytest.raises(RuntimeError, match=r"missing\.onnx"):
+        latency.in_turns({"a": sessions["a"], "b": broken}, plan)

@@ -45,7 +45,7 @@ rule latency:
 
 rule speedup:
     """A variant against the baseline (the first variant) on one target and thread count, each
-    in processes of its own taking turns (ABBA): the speed-up with its interval."""
+    in a process of its own, taking turns by block: the speed-up with its interval."""
     input:
         model=model_for_target,
         baseline=lambda wildcards: model_for_target(wildcards, BASELINE),

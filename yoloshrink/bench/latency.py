@@ -20,6 +20,7 @@ it. Every p50 comes with its bootstrap interval over those processes, then their
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,7 +44,8 @@ from yoloshrink.bench.runners import (
     timed_as,
 )
 from yoloshrink.bench.stats import summarize
-from yoloshrink.bench.timing import Staged, TimingPlan, in_processes, interleaved, pin_cores, warm_up
+from yoloshrink.bench.timing import Staged, TimingPlan, in_processes, interleaved, pin_cores, time_block, warm_up
+from yoloshrink.bench.timing import in_turns as timing_in_turns
 from yoloshrink.datasets.files import val_images_dir
 from yoloshrink.targets import TARGETS
 
@@ -181,6 +183,107 @@ def in_fresh_processes(sessions: dict[str, Session], n: int) -> dict[str, list[d
     return in_processes(lambda label: spawn_session(sessions[label]), list(sessions), n)
 
 
+class Worker:
+    """One model loaded in a process of its own that times blocks of its network call when told
+    to (:func:`serve`), so that two models take turns block by block, one running at a time,
+    neither in the other's process (a :class:`yoloshrink.bench.timing.Turn`). The process
+    writes its log to this process's stderr (the job's log) when it ends."""
+
+    def __init__(self, session: Session, timeout: float = 900) -> None:
+        self.timeout = timeout
+        self._tmp = tempfile.TemporaryDirectory(prefix="worker-")
+        spec = Path(self._tmp.name) / "session.json"
+        spec.write_text(json.dumps(asdict(session)))
+        self._log = open(Path(self._tmp.name) / "log", "w+")  # noqa: SIM115 (closed by close())
+        self.name = f"{session.target} ({session.model})"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "yoloshrink.bench.latency", "--serve", str(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+        )
+        self.ready: dict[str, Any] = self._reply()
+
+    def _reply(self) -> Any:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            self._proc.wait(self.timeout)
+            raise RuntimeError(
+                f"the timing process of {self.name} failed with exit status {self._proc.returncode}:\n{self._tail()}"
+            )
+        return json.loads(line)
+
+    def _tail(self) -> str:
+        self._log.seek(0)
+        return self._log.read()[-3000:]
+
+    def block(self, n: int) -> tuple[list[float], dict[str, list[float]]]:
+        """``n`` calls, timed in the worker's process: their durations (ms) and no stages."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(f"{int(n)}\n")
+        self._proc.stdin.flush()
+        return self._reply(), {}
+
+    def close(self) -> None:
+        """End the process (it exits on the end of its input) and copy its log to stderr."""
+        if self._proc.stdin is not None and not self._proc.stdin.closed:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(self.timeout)
+        finally:
+            sys.stderr.write(self._tail())
+            self._log.close()
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self._proc.kill()
+        self.close()
+
+
+def serve(session: Session, commands: Any = sys.stdin, replies: Any = None) -> None:
+    """A :class:`Worker`'s process: pin, load ``session``'s model, say what ran and where (a JSON
+    line: ``pid``, ``cpus``, ``runner``), then for every line ``n`` it reads time ``n`` network
+    calls and answer their durations (ms, a JSON line), until its input ends. What the runtimes
+    print goes to stderr, not into the replies."""
+    if replies is None:  # the replies keep the real stdout; anything printed goes to stderr
+        replies = os.fdopen(os.dup(1), "w", buffering=1)
+        os.dup2(2, 1)
+    threads = int(session.threads)
+    cpus = set_threads(threads)
+    images = read_images(session.images)
+    runner = make_runner(session.target, Path(session.model), threads)
+    x = runner.prepare(letterbox(images[0], session.imgsz))
+    ran = {k: getattr(runner, k) for k in ("runtime", "runtime_version", "precision", "end2end", "input_path")}
+    said = {"pid": os.getpid(), "cpus": cpus, "runner": {**ran, "post_path": runner.post_path}}
+    replies.write(json.dumps(said) + "\n")
+    replies.flush()
+    clock = time.perf_counter_ns
+    for line in commands:
+        replies.write(json.dumps(time_block(lambda: runner.run(x), int(line), clock)) + "\n")
+        replies.flush()
+
+
+def in_turns(sessions: dict[str, Session], plan: TimingPlan) -> dict[str, list[dict[str, Any]]]:
+    """``plan.sessions`` sessions in which the models of ``sessions`` (label -> session), each in a
+    fresh process of its own (:class:`Worker`), take turns block by block
+    (:func:`yoloshrink.bench.timing.in_turns`). Returns, per label, each session's ``timed``
+    (``net``: its rounds), ``warm``, ``cpus`` and ``runner``, as :func:`gathered` takes them."""
+    out: dict[str, list[dict[str, Any]]] = {label: [] for label in sessions}
+    for workers, rounds, warm in timing_in_turns(lambda label: Worker(sessions[label]), list(sessions), plan):
+        for label, worker in workers.items():
+            out[label].append({"timed": {"net": rounds[label]}, "warm": warm, **worker.ready})  # type: ignore[attr-defined]
+    return out
+
+
 def gathered(results: list[dict[str, Any]]) -> tuple[dict[str, list[list[list[float]]]], dict[str, Any]]:
     """The sessions' timings per call name (each a list of sessions of rounds) and the warm-up
     over all of them: ``sessions``, ``warmup_calls`` (in all) and ``warmup_settled`` (in every one)."""
@@ -267,7 +370,11 @@ def latency_job(
 
 def main(argv: list[str]) -> None:
     """``python -m yoloshrink.bench.latency SESSION.json RESULT.json``: one session
-    (:func:`run_session`) in this fresh process, its result written to RESULT.json."""
+    (:func:`run_session`) in this fresh process, its result written to RESULT.json;
+    ``--serve SESSION.json``: a :class:`Worker`'s process (:func:`serve`)."""
+    if argv[0] == "--serve":
+        serve(Session(**json.loads(Path(argv[1]).read_text())))
+        return
     spec, out = (Path(a) for a in argv)
     result = run_session(Session(**json.loads(spec.read_text())))
     out.write_text(json.dumps(result))

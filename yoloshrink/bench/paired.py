@@ -1,19 +1,22 @@
-"""The speed-up of a variant over the baseline, each model timed in processes of its own.
+"""The speed-up of a variant over the baseline, each model timed in a process of its own.
 
 Both models are loaded by the same runtime with the same settings, on the same cores, each fed
-the same validation image letterboxed to its own input size. Each session is a fresh process
-that loads one model and times its network call alone (:func:`yoloshrink.bench.latency.spawn_session`);
-the two models' processes take turns, one at a time, in ABBA order (baseline, variant, variant,
-baseline, ...), so that a drift in time falls on both alike and neither model runs beside the
-other: two models loaded in one pinned process slow each other, unequally (measured on an AMD
-EPYC, OpenVINO bf16 at 192 px: 33 % and 69 % slower than each alone). Session ``k`` of each form a pair; the
-interval of the speed-up (the baseline's p50 over the variant's) is a bootstrap over those
-pairs, then each process's rounds (:mod:`yoloshrink.bench.stats`).
+the same validation image letterboxed to its own input size. In each session both models are
+loaded afresh, each in a process of its own that stays alive (:class:`yoloshrink.bench.latency.Worker`),
+and the two take turns block by block, one running at a time, the order reversed every round
+(:func:`yoloshrink.bench.latency.in_turns`). Two models loaded in one pinned process slow each
+other, unequally (measured on an AMD EPYC, OpenVINO bf16 at 192 px: 33 % and 69 % slower than
+each alone); one process after the other, a model's processes and the other's ran minutes
+apart in the machine's slow and fast spells (a 2-core Xeon VM: 35-40 % of 100-ms windows 1.4x
+to 2x slower, spells of 0.3-5 s), and the A/A control failed (OpenVINO bf16 1.82, 95 % CI
+1.66-2.02). Taking turns by block, a spell falls on both. The interval of the speed-up (the
+baseline's p50 over the variant's) is a bootstrap over the sessions, then the same rounds of
+both (:mod:`yoloshrink.bench.stats`).
 
-The same method timing the baseline against itself is the A/A control (:func:`control_job`):
-its interval must contain 1. And each model's p50 in the pair is set against its own latency
-row (:func:`yoloshrink.bench.stats.interference`): a pair that ran either model slower than its row's interval allows
-is flagged.
+The same method timing the baseline against itself is the A/A control (:func:`speedup_job` with
+``kind="control"``): its interval must contain 1. And each model's p50 in the pair is set against
+its own latency row (:func:`yoloshrink.bench.stats.interference`): a pair that ran either model
+slower than its row's interval allows is flagged.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from yoloshrink import layout
-from yoloshrink.bench.latency import Session, gathered, in_fresh_processes
+from yoloshrink.bench.latency import Session, gathered, in_turns
 from yoloshrink.bench.runners import precision_that_runs, resolve_model, timed_as
 from yoloshrink.bench.stats import speedup, summarize
 from yoloshrink.bench.timing import TimingPlan
@@ -44,7 +47,7 @@ def measure_pair(
         "baseline": Session.of(target, baseline_model, baseline_imgsz, threads, images_dir, plan),
         "variant": Session.of(target, variant_model, variant_imgsz, threads, images_dir, plan),
     }
-    results = in_fresh_processes(sessions, plan.sessions)
+    results = in_turns(sessions, plan)
     (base_timed, warm), (var_timed, var_warm) = gathered(results["baseline"]), gathered(results["variant"])
     base_ran, var_ran = results["baseline"][0]["runner"], results["variant"][0]["runner"]
     b, v = summarize(base_timed["net"]), summarize(var_timed["net"])
@@ -56,14 +59,14 @@ def measure_pair(
         "precision": var_ran["precision"],
         "baseline_precision": base_ran["precision"],
         "block": plan.block,
-        "method": "a process per session, ABBA",
+        "method": "a process per model, taking turns by block",
         "sessions": plan.sessions,
         "warmup_calls": warm["warmup_calls"] + var_warm["warmup_calls"],
         "warmup_settled": warm["warmup_settled"] and var_warm["warmup_settled"],
         "rounds": v["rounds"],
         **{k: v[k] for k in ("n", "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv")},
         **{f"baseline_{k}": b[k] for k in ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv")},
-        **speedup(base_timed["net"], var_timed["net"], same_rounds=False),
+        **speedup(base_timed["net"], var_timed["net"]),
     }
 
 

@@ -18,9 +18,11 @@ new buffers, new thread pools), warms them up and times its share of the rounds.
 loaded model runs varies from one load to the next, and more from one process to the next
 (where its buffers and code land, how its threads are placed, what the runtime compiled) by
 several per cent, as much as between two runs of the workflow. So the workflow's timings run
-each session in a process of its own (:func:`in_processes`, :mod:`yoloshrink.bench.latency`),
-one model per process and one process at a time, the models of a pair taking turns in an order
-that balances drift (ABBA); :func:`in_sessions` keeps sessions in this process (the deployment
+each session in a process of its own: a model's latency row one process after another
+(:func:`in_processes`, :mod:`yoloshrink.bench.latency`); a pair's two models each in a process
+of its own, both alive, taking turns block by block (:func:`in_turns`: a :class:`Turn` times
+its own blocks where it runs), so that the machine's slow spells fall on both and neither runs
+in the other's process. :func:`in_sessions` keeps sessions in this process (the deployment
 host's benchmark, INT8 "auto"). The per-call times are kept per round and session, outliers
 included; :mod:`yoloshrink.bench.stats` turns them into percentiles and intervals.
 
@@ -34,7 +36,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
 #: Warm-up ends when each call's last two block medians differ by at most this fraction.
 SETTLE_TOLERANCE = 0.05
@@ -150,7 +152,9 @@ def pin_cores(threads: int) -> list[int]:
     return cpus
 
 
-def _block(fn: Callable[[], Any], n: int, clock: Clock, stages: dict[str, list[float]] | None = None) -> list[float]:
+def time_block(
+    fn: Callable[[], Any], n: int, clock: Clock, stages: dict[str, list[float]] | None = None
+) -> list[float]:
     """``n`` timed calls of ``fn``: their durations in milliseconds. A call returning
     :class:`Staged` lasts the sum of its stages, each appended to ``stages[stage]`` (ms)."""
     out = []
@@ -167,9 +171,32 @@ def _block(fn: Callable[[], Any], n: int, clock: Clock, stages: dict[str, list[f
     return out
 
 
-def warm_up(
-    calls: dict[str, Callable[[], Any]], plan: TimingPlan, clock: Clock = time.perf_counter_ns
-) -> dict[str, Any]:
+class Turn(Protocol):
+    """A call that times its own blocks where it runs (a model in another process:
+    :class:`yoloshrink.bench.latency.Worker`): ``block(n)`` runs ``n`` calls and returns their
+    durations (ms) and, for a staged call, each stage's (ms, per call)."""
+
+    def block(self, n: int) -> tuple[list[float], dict[str, list[float]]]: ...
+
+    def close(self) -> None: ...
+
+
+#: What :func:`warm_up` and :func:`interleaved` time: a call in this process, or a :class:`Turn`.
+Timed = Callable[[], Any] | Turn
+
+
+def _block_of(call: Timed, n: int, clock: Clock, stages: dict[str, list[float]] | None = None) -> list[float]:
+    """:func:`time_block` of a call in this process; a :class:`Turn`'s own block, timed where it ran."""
+    if not hasattr(call, "block"):
+        return time_block(call, n, clock, stages)  # type: ignore[arg-type]
+    times, staged = call.block(n)  # type: ignore[union-attr]
+    if stages is not None:
+        for stage, ms in staged.items():
+            stages.setdefault(stage, []).extend(ms)
+    return times
+
+
+def warm_up(calls: dict[str, Timed], plan: TimingPlan, clock: Clock = time.perf_counter_ns) -> dict[str, Any]:
     """Alternate blocks of each call until every call's last two block medians agree within
     :data:`SETTLE_TOLERANCE` and each ran ``plan.warmup`` calls, or each ran ``plan.warmup_max``.
 
@@ -179,7 +206,7 @@ def warm_up(
     done = 0
     while True:
         for name, fn in calls.items():
-            medians[name].append(statistics.median(_block(fn, plan.block, clock)))
+            medians[name].append(statistics.median(_block_of(fn, plan.block, clock)))
         done += plan.block
         settled = all(len(m) >= 2 and abs(m[-1] - m[-2]) <= SETTLE_TOLERANCE * m[-2] for m in medians.values())
         if (settled and done >= plan.warmup) or done >= plan.warmup_max:
@@ -187,7 +214,7 @@ def warm_up(
 
 
 def interleaved(
-    calls: dict[str, Callable[[], Any]], plan: TimingPlan, clock: Clock = time.perf_counter_ns
+    calls: dict[str, Timed], plan: TimingPlan, clock: Clock = time.perf_counter_ns
 ) -> dict[str, list[list[float]]]:
     """Time ``calls`` in interleaved rounds (see the module docstring); return, per name, its
     rounds, each a list of per-call times in milliseconds; a staged call's stages come as
@@ -199,7 +226,7 @@ def interleaved(
     while True:
         for name in names if n_rounds % 2 == 0 else names[::-1]:
             stages: dict[str, list[float]] = {}
-            rounds[name].append(_block(calls[name], plan.block, clock, stages))
+            rounds[name].append(_block_of(calls[name], plan.block, clock, stages))
             for stage, times in stages.items():
                 rounds.setdefault(f"{name}/{stage}", []).append(times)
         n_rounds += 1
@@ -251,3 +278,31 @@ def in_sessions(
             out.setdefault(name, []).append(rounds)
         del calls  # the session's models go before the next loads its own
     return out, warm
+
+
+def in_turns(
+    start: Callable[[str], Turn], labels: list[str], plan: TimingPlan, clock: Clock = time.perf_counter_ns
+) -> list[tuple[dict[str, Turn], dict[str, list[list[float]]], dict[str, Any]]]:
+    """``plan.sessions`` sessions in which every label's model is started afresh (``start(label)``:
+    in the workflow a process of its own, :class:`yoloshrink.bench.latency.Worker`) and the models
+    take turns block by block, one running at a time: warmed up in turns (:func:`warm_up`), then
+    timed in :func:`interleaved` rounds of the session's share (:meth:`TimingPlan.per_session`),
+    then closed. A slow spell of the machine, seconds long on a shared VM, then falls on every
+    model alike, and no model runs in another's process. The models start in :func:`abba` order
+    over the sessions. Returns, per session, its turns (what each said when it started), each
+    label's rounds and the warm-up (``warmup_calls`` per label, ``warmup_settled``)."""
+    share = plan.per_session()
+    out = []
+    for k in range(plan.sessions):
+        order = labels if k % 2 == 0 else labels[::-1]
+        turns: dict[str, Turn] = {}
+        try:
+            for label in order:
+                turns[label] = start(label)
+            warm = warm_up(dict(turns), plan, clock)
+            rounds = interleaved(dict(turns), share, clock)
+        finally:
+            for turn in turns.values():
+                turn.close()
+        out.append(({label: turns[label] for label in labels}, {label: rounds[label] for label in labels}, warm))
+    return out
