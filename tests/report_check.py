@@ -78,6 +78,14 @@ def check_readme(text: str, df: pd.DataFrame) -> tuple[list[str], Counter]:
             ):
                 if not close(stated, csv[name], 3):
                     bad.append(f"answer {r['variant']}: {name} {stated} vs CSV {csv[name]}")
+            jobs = r.get("95 % CI with what moved between jobs", "–")
+            if jobs != "–":
+                j_lo, j_hi = cell_numbers(jobs)
+                names = (col.replace("_ms", "_jobs_ci_low_ms"), col.replace("_ms", "_jobs_ci_high_ms"))
+                for stated, name in zip((j_lo, j_hi), names, strict=True):
+                    if not close(stated, csv[name], 3):
+                        bad.append(f"answer {r['variant']}: {name} {stated} vs CSV {csv[name]}")
+                checked["answer between-jobs cells"] += 1
             ratio = float(base[col]) / float(csv[col])
             if not close(float(r[ratio_col]), ratio, 2):
                 bad.append(f"answer {r['variant']}: {ratio_col} {r[ratio_col]} vs {ratio:.4f} from the CSV")
@@ -158,6 +166,25 @@ def check_readme(text: str, df: pd.DataFrame) -> tuple[list[str], Counter]:
             if not (close(base_p50, csv["pair_baseline_p50_ms"], 3) and close(var_p50, csv["pair_p50_ms"], 3)):
                 bad.append(f"speed-ups {r['variant']} {r['target']}: p50s not the CSV's pair_* columns")
             checked["speed-up rows"] += 1
+
+    # the same model across jobs: the range is of the baseline's own row and its pairs' p50s
+    span = re.search(
+        rf"(\S+)'s network p50 on (\S+) at (\d+) thread\(s\) ranged from ({NUMBER}) to ({NUMBER}) ms over the "
+        rf"(\d+) jobs that timed it \(its own row and the pairs; ({NUMBER})x",
+        text,
+    )
+    if span:
+        base, target, threads = span.group(1), span.group(2), int(span.group(3))
+        low, high, jobs, ratio = float(span.group(4)), float(span.group(5)), int(span.group(6)), float(span.group(7))
+        on = ok[(ok["target"] == target) & (ok["threads"] == threads)]
+        p50s = [*on.loc[on["variant"] == base, "p50_ms"], *on.loc[on["variant"] != base, "pair_baseline_p50_ms"]]
+        p50s = [x for x in p50s if x == x]
+        if not (close(low, min(p50s), 3) and close(high, max(p50s), 3) and jobs == len(p50s)):
+            csv_range = f"{min(p50s):.3f}-{max(p50s):.3f} over {len(p50s)}"
+            bad.append(f"drift {target}: {low}-{high} ms over {jobs} vs CSV {csv_range}")
+        if not close(ratio, high / low, 2, rel=0.001):
+            bad.append(f"drift {target}: {ratio}x vs {high} / {low}")
+        checked["drift"] += 1
 
     # the levers: the speed ratio is the quotient of the two speed-ups beside it
     for t in tables(text):

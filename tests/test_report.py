@@ -529,11 +529,15 @@ def test_every_ratio_the_readme_states_is_the_one_its_csv_columns_give(tmp_path)
     bad, checked = check_readme(readme, df)
     assert bad == []
     kinds = ("answer rows", "answer sentences", "conclusion speed-ups", "conclusion ranges", "speed-up rows")
+    kinds += ("answer between-jobs cells",)
     assert all(checked[k] >= 3 for k in kinds) and checked["lever rows"] == 2, checked  # nothing skipped
+    assert checked["drift"] == 1, checked
     # the check catches a ratio that is not its columns' (here: a README of other numbers)
     bad, _ = check_readme(readme, perturbed(df, "w0.125"))
     assert any(b.startswith("answer w0.125") for b in bad) and any(b.startswith("speed-ups w0.125") for b in bad)
     assert any(b.startswith("conclusion w0.125") for b in bad)
+    other = df.assign(pair_baseline_p50_ms=df["pair_baseline_p50_ms"] * 1.2)  # every pair's baseline p50
+    assert any(b.startswith("drift") for b in check_readme(readme, other)[0])
 
 
 def test_the_readme_opens_with_the_answer_on_the_fastest_target_here(tmp_path):
@@ -542,7 +546,8 @@ def test_the_readme_opens_with_the_answer_on_the_fastest_target_here(tmp_path):
     assert first.startswith("The answer: what each model costs in accuracy and buys in speed")
     # w0.25's fastest frame in the demo: OpenVINO bf16 (2.952 ms; ONNX Runtime 8.183 ms)
     assert "On **openvino-bf16** (openvino, bf16) at 1 thread(s)" in first and "(2.952 ms)" in first
-    assert "| w0.125 | 912830 | 2.239 (2.123-3.012) | 447 | 1.32 | 1.39 (1.33-1.43) | 0.054 | -0.043 (-45%) |" in first
+    row = "| w0.125 | 912830 | 2.239 (2.123-3.012) | 1.605-3.485 | 447 | 1.32 | 1.39 (1.33-1.43) | 0.054 |"
+    assert row + " -0.043 (-45%) |" in first
     # yolo26-w0.25 is faster than w0.25 on ONNX Runtime, not per frame on the fastest target
     assert "**yolo26-w0.25**: mAP50-95 0.046 against w0.25's 0.097, a loss of 52 %" in first
     assert "network call: no measurable difference (0.85x, 95 % CI 0.80-1.39x); 1.73x slower per frame" in first

@@ -366,3 +366,29 @@ def test_models_taking_turns_by_block_cancel_slow_spells_that_widen_a_process_ea
     assert covered["turns"] >= 0.93, covered
     assert width["turns"] < 1.5 * width["a process each, in turn"], width
     assert off["turns"] * 3 < off["a process each, in turn"], off
+
+
+def test_the_interval_with_what_moved_between_jobs_covers_a_models_p50_where_one_jobs_does_not():
+    """Each job (a process start, the machine's state while it ran) multiplies every p50 it
+    measures by its own factor (lognormal, sd 0.15), far beyond the noise within a job (sd 0.01).
+    As in a run of the workflow, the baseline is timed in four jobs (its row and three pairs),
+    each other variant in two (its row and its pair). The interval of one job covers the model's
+    typical p50 rarely; widened by the spread between jobs (pooled from those repeats) it covers
+    it at about its nominal rate."""
+    rng = np.random.default_rng(0)
+    true = {"base": 10.0, "a": 5.0, "b": 4.0, "c": 2.5}
+    within, hits, n = 0.01, {"one job": 0, "between jobs": 0}, 400
+    for _ in range(n):
+        jobs = {m: true[m] * np.exp(rng.normal(0, 0.15, 4 if m == "base" else 2)) for m in true}
+        sd, dof = stats.between_jobs([list(p) for p in jobs.values()])
+        assert dof == 3 + 3 * 1
+        p50 = float(jobs["a"][0])  # variant a's latency row: one job
+        lo, hi = p50 * np.exp(-1.96 * within), p50 * np.exp(1.96 * within)
+        hits["one job"] += lo <= true["a"] <= hi
+        jlo, jhi = stats.jobs_interval(p50, lo, hi, sd, dof)
+        hits["between jobs"] += jlo <= true["a"] <= jhi
+    assert hits["one job"] / n < 0.2, hits
+    assert 0.9 <= hits["between jobs"] / n <= 0.99, hits
+    sd, dof = stats.between_jobs([[1.0], [2.0]])  # no model timed twice: unknown
+    assert np.isnan(sd) and dof == 0 and np.isnan(stats.jobs_interval(1.0, 0.9, 1.1, sd, dof)).all()
+    assert stats.jobs_interval(1.0, 0.9, 1.1, 0.0, 5) == pytest.approx((0.9, 1.1))  # no spread: its own

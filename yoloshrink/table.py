@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from yoloshrink import layout
-from yoloshrink.bench.stats import interference
+from yoloshrink.bench.stats import between_jobs, interference, jobs_interval
 from yoloshrink.environment import environment_id
 from yoloshrink.fsutil import atomic_write_text, path_size, read_json
 from yoloshrink.targets import TARGETS
@@ -208,7 +208,7 @@ def build_table(
                 "environment": env,
             }
         )
-    df = pd.DataFrame(rows)
+    df = jobs_fields(pd.DataFrame(rows), baseline)
     ref = df[df["target"] == "pytorch"].drop_duplicates("variant").set_index("variant")["map50_95"]
     df["map50_95_delta"] = df["map50_95"] - df["variant"].map(ref)
     df["parity_ok"] = (df["map50_95_delta"].abs() <= parity_tolerance).where(df["map50_95_delta"].notna(), other=pd.NA)
@@ -245,6 +245,37 @@ def pair_fields(pair: dict[str, Any] | None, baseline_row: dict[str, Any], row: 
     flag = check.pop("pair_interference")
     own = {col: pair[key] for key, col in PAIR_COLUMNS.items()}
     return {**own, **check, "pair_interference": pd.NA if flag is None else flag}
+
+
+def jobs_fields(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Each p50's 95 % interval with what moved between the jobs of this run
+    (:func:`yoloshrink.bench.stats.jobs_interval`), per target and thread count from the spread
+    between the jobs that timed the same model (:func:`yoloshrink.bench.stats.between_jobs`):
+    the baseline in its own row and in every pair, each other variant in its row and its pair.
+    Adds ``between_jobs_sd`` (log scale), ``between_jobs_df`` and the network call's and whole
+    frame's ``*p50_jobs_ci_low_ms`` and ``*p50_jobs_ci_high_ms`` (the same spread: what moves
+    between jobs moves both)."""
+    new = ["between_jobs_sd", "between_jobs_df", "p50_jobs_ci_low_ms", "p50_jobs_ci_high_ms"]
+    new += ["e2e_p50_jobs_ci_low_ms", "e2e_p50_jobs_ci_high_ms"]
+    df = df.assign(**dict.fromkeys(new, math.nan))
+    if df.empty:
+        return df
+    ok = df[df["status"] == "ok"]
+    for _, rows in ok.groupby(["target", "threads"], sort=False):
+        groups = []
+        others = rows.loc[rows["variant"] != baseline, "pair_baseline_p50_ms"].tolist()
+        for _, r in rows.iterrows():
+            p50s = [r["p50_ms"], *(others if r["variant"] == baseline else [r["pair_p50_ms"]])]
+            groups.append([x for x in p50s if isinstance(x, (int, float)) and x == x])
+        sd, dof = between_jobs(groups)
+        for i in rows.index:
+            df.loc[i, ["between_jobs_sd", "between_jobs_df"]] = [sd, dof]
+            for prefix in ("", "e2e_"):
+                p50, lo, hi = (df.loc[i, f"{prefix}p50{k}"] for k in ("_ms", "_ci_low_ms", "_ci_high_ms"))
+                df.loc[i, [f"{prefix}p50_jobs_ci_low_ms", f"{prefix}p50_jobs_ci_high_ms"]] = list(
+                    jobs_interval(p50, lo, hi, sd, dof)
+                )
+    return df
 
 
 def control_fields(record: dict[str, Any] | None) -> dict[str, Any]:

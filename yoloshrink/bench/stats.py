@@ -183,6 +183,33 @@ def interference(pair: dict[str, Any], baseline_row: dict[str, Any], variant_row
     return out
 
 
+def between_jobs(groups: list[list[float]]) -> tuple[float, int]:
+    """The spread of a p50 between the jobs that timed the same model: ``groups`` holds, per model,
+    its p50s from two or more jobs (its latency row, the pairs that timed it); returns the pooled
+    sample sd of their logarithms about each model's own mean, and its degrees of freedom (the
+    p50s less one per model). (nan, 0) where no model was timed twice."""
+    logs = [np.log(np.asarray(g, dtype=float)) for g in groups if len(g) >= 2]
+    dof = sum(len(g) - 1 for g in logs)
+    if dof == 0:
+        return math.nan, 0
+    return float(math.sqrt(sum(((g - g.mean()) ** 2).sum() for g in logs) / dof)), dof
+
+
+def jobs_interval(p50: float, lo: float, hi: float, sd: float, dof: int, level: float = LEVEL) -> tuple[float, float]:
+    """The 95 % interval of a model's p50 in a typical job of the run, from one job's ``p50``: its
+    own interval (``lo``-``hi``, what varied within that job) widened, on the log scale, by the
+    Student t interval of the spread between jobs (``sd`` with ``dof`` degrees of freedom:
+    :func:`between_jobs`), the two half-widths added in quadrature on each side. A job's p50 is
+    the model's times the job's own factor (the machine's state while it ran, its processes);
+    one job's interval knows nothing of that factor. nan where the spread is unknown."""
+    if not (dof >= 1 and sd == sd and 0 < lo <= p50 <= hi):
+        return math.nan, math.nan
+    jobs = t_quantile(1 - (1 - level) / 2, dof) * sd
+    down = math.hypot(math.log(p50 / lo), jobs)
+    up = math.hypot(math.log(hi / p50), jobs)
+    return p50 * math.exp(-down), p50 * math.exp(up)
+
+
 def verdict(lo: float, hi: float) -> str:
     """ "faster" when the whole interval is above 1, "slower" below, else "no measurable difference"."""
     if lo > 1:

@@ -363,6 +363,8 @@ FRAME_COLUMNS = {
     "p50_ms": "e2e_p50_ms",
     "p50_ci_low_ms": "e2e_p50_ci_low_ms",
     "p50_ci_high_ms": "e2e_p50_ci_high_ms",
+    "p50_jobs_ci_low_ms": "e2e_p50_jobs_ci_low_ms",
+    "p50_jobs_ci_high_ms": "e2e_p50_jobs_ci_high_ms",
     "p90_ms": "e2e_p90_ms",
 }
 

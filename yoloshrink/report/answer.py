@@ -19,6 +19,8 @@ from yoloshrink.report.analysis import BASIS_UNIT, budget_view, ok_rows, speedup
 #: A row's p50 and its interval, read through :func:`~yoloshrink.report.analysis.budget_view`
 #: (the whole frame's in their place where the basis is "frame").
 P50, LOW, HIGH = "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms"
+#: That p50's 95 % interval with what moved between the run's jobs (:func:`yoloshrink.table.jobs_fields`).
+JOBS_LOW, JOBS_HIGH = "p50_jobs_ci_low_ms", "p50_jobs_ci_high_ms"
 
 
 def basis_of(df: pd.DataFrame) -> str:
@@ -59,7 +61,8 @@ def answer_rows(
     """(:func:`deploy_target` of the first variant, one item per variant on that target).
 
     Each item: ``variant``, ``parameters`` (None without a size summary), ``p50``/``lo``/``hi``
-    (its p50 on the target, :func:`basis_of`, and 95 % interval), ``per_second`` (1000 / p50),
+    (its p50 on the target, :func:`basis_of`, and 95 % interval), ``jobs`` ((low, high): its 95 %
+    interval with what moved between the run's jobs, None where unknown), ``per_second`` (1000 / p50),
     ``ratio`` (the baseline's p50 / this one's: > 1 is faster), ``speedup``
     (:func:`~yoloshrink.report.analysis.speedup_of`: the network call timed in turns with the
     baseline; None for the baseline and where the table has none), ``map`` (mAP50-95 through the
@@ -87,6 +90,8 @@ def answer_rows(
         lo, hi = float(r.get(LOW, math.nan)), float(r.get(HIGH, math.nan))
         known = lo == lo and hi == hi  # a table made before intervals has none
         item.update(p50=float(r[P50]), lo=lo if known else None, hi=hi if known else None)
+        jobs = float(r.get(JOBS_LOW, math.nan)), float(r.get(JOBS_HIGH, math.nan))
+        item["jobs"] = jobs if jobs[0] == jobs[0] and jobs[1] == jobs[1] else None
         item["per_second"] = 1000.0 / item["p50"]
         item["ratio"] = float(base[P50]) / item["p50"]
         has_speedup = v != variants[0] and "speedup" in r and r["speedup"] == r["speedup"]
@@ -129,6 +134,7 @@ def answer_table(items: list[dict[str, Any]], baseline: str, basis: str) -> pd.D
                 "variant": it["variant"],
                 "parameters": it["parameters"] if it["parameters"] is not None else "–",
                 f"p50 ms per {unit} (95 % CI)": interval(it["p50"], it["lo"], it["hi"], 3),
+                "95 % CI with what moved between jobs": "{:.3f}-{:.3f}".format(*it["jobs"]) if it["jobs"] else "–",
                 f"{unit}s per second": f"{it['per_second']:.0f}",
                 f"{baseline}'s p50 / this p50": f"{it['ratio']:.2f}",
                 "network-call speed-up, timed in turns (95 % CI)": interval(s["speedup"], s["lo"], s["hi"], 2)

@@ -160,6 +160,7 @@ def readme_context(
         "speedup_table": markdown_table(paired) if len(paired := pairs.speedup_table(df)) else "",
         "controls": pairs.controls(df),
         "interfered": pairs.interfered(df),
+        "drift": pairs.drift(df, variants[0]) if variants else [],
         "timing_sessions": int(df["sessions"].max())
         if "sessions" in df.columns and df["sessions"].notna().any()
         else 0,

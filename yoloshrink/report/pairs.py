@@ -1,6 +1,7 @@
 """The timing method's own evidence in the report: each speed-up beside the two p50s it is the
-quotient of, the A/A control per runtime, and the pairs that ran a model slower than its own
-row. Numbers only; the wording is in the templates."""
+quotient of, the A/A control per runtime, the pairs that ran a model slower than its own row,
+and how far the machine's speed moved between the jobs that timed the baseline. Numbers only;
+the wording is in the templates."""
 
 from __future__ import annotations
 
@@ -90,3 +91,24 @@ def interfered(df: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for _, r in flagged.iterrows()
     ]
+
+
+def drift(df: pd.DataFrame, baseline: str) -> list[dict[str, Any]]:
+    """How far the machine's speed moved between the jobs of this run that timed the same model:
+    per target and thread count, ``baseline``'s network p50 in its own latency row and in every
+    pair that timed it (``pair_baseline_p50_ms`` of the other variants' rows): ``target``,
+    ``threads``, ``jobs``, ``low``/``high`` (ms) and ``ratio`` (high over low), largest first;
+    only where two or more jobs timed it."""
+    if "pair_baseline_p50_ms" not in df.columns:
+        return []
+    ok = ok_rows(df)
+    out = []
+    for (target, threads), rows in ok.groupby(["target", "threads"], sort=False):
+        own = rows.loc[rows["variant"] == baseline, "p50_ms"]
+        p50s = [*own.dropna(), *rows.loc[rows["variant"] != baseline, "pair_baseline_p50_ms"].dropna()]
+        if len(p50s) < 2:
+            continue
+        low, high = min(p50s), max(p50s)
+        where = {"target": target, "threads": int(threads), "jobs": len(p50s)}
+        out.append({**where, "low": low, "high": high, "ratio": high / low})
+    return sorted(out, key=lambda d: -d["ratio"])
