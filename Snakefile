@@ -24,4 +24,9 @@ rule all:
     input:
         layout.BENCHMARK_CSV,
         layout.REPORT_README,
+        # every record the table and the report read, so that one deleted (or never written by a
+        # job killed with Snakemake) is made again by the next plain run, not skipped because the
+        # CSV and README are newer than its neighbours
+        rules.benchmark_table.input,
+        rules.report.input,
         optional_targets(),  # benchmark.crosscheck: ultralytics' own benchmark() per variant

@@ -16,6 +16,8 @@ import pytest  # noqa: E402
 #: Set by .ci/run: a SLURM test that skips (no SLURM, not root) fails instead, so that CI never
 #: passes without having run them.
 REQUIRE_SLURM = os.environ.get("YOLOSHRINK_REQUIRE_SLURM") == "1"
+#: Set by .ci/run, which installs Chromium: the browser test that skips without one fails instead.
+REQUIRE_BROWSER = os.environ.get("YOLOSHRINK_REQUIRE_BROWSER") == "1"
 
 
 #: The order in which pytest-xdist hands the test files to its workers (the Makefile's
@@ -63,12 +65,17 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Where SLURM is required (CI), a skipped SLURM test is a failure that says why it skipped."""
+    """Where SLURM (or a browser) is required (CI), a skipped SLURM (browser) test is a failure
+    that says why it skipped."""
     report = yield
-    if REQUIRE_SLURM and report.skipped and item.get_closest_marker("slurm") is not None:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        report.outcome = "failed"
-        report.longrepr = f"YOLOSHRINK_REQUIRE_SLURM=1 but this SLURM test skipped: {reason}"
+    for required, marker, variable in (
+        (REQUIRE_SLURM, "slurm", "YOLOSHRINK_REQUIRE_SLURM"),
+        (REQUIRE_BROWSER, "browser", "YOLOSHRINK_REQUIRE_BROWSER"),
+    ):
+        if required and report.skipped and item.get_closest_marker(marker) is not None:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            report.outcome = "failed"
+            report.longrepr = f"{variable}=1 but this {marker} test skipped: {reason}"
     return report
 
 

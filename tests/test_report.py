@@ -310,6 +310,19 @@ def test_floor_table_divides_operations_by_each_roof():
     assert row["int8 reference floor ms"] == pytest.approx(20.0)
     assert row["fastest"] == "openvino-int8 (int8)" and row["p50 ms"] == 29.7  # the failed row is ignored
     assert row["of its theoretical"] == 0.02
+    assert "bf16 reference GOP/s" not in row  # no bf16 row, no record: no column of blanks
+    # with peak.json every roof it measured is shown (issue 26: its int8 and bf16 roofs were
+    # blank or missing beside bf16 rows), each floor its own roof's
+    peak = {
+        "peaks": {"1": {"fp32_gflops": 118.8, "bf16_gflops": 394.86, "int8_gops": 585.13}},
+        "theoretical": {"peaks": {"1": {"fp32_gflops": 134.4, "bf16_gflops": 2150.4, "int8_gops": 4300.8}}},
+    }
+    floats = roof_rows()[lambda d: d["precision"] == "f32"]
+    (row,) = analysis.floor_table(floats, peak).to_dict("records")
+    assert row["bf16 reference GOP/s"] == 394.86
+    assert row["bf16 reference floor ms"] == pytest.approx(2.8 / 394.86 * 1000)
+    assert row["int8 reference GOP/s"] == 585.13 and row["int8 theoretical GOP/s"] == 4300.8
+    assert row["fp32 reference floor ms"] == pytest.approx(2.8 / 118.8 * 1000)  # the record before the rows
 
 
 THEORY = {
@@ -367,6 +380,17 @@ def test_reference_cites_the_original_report_and_its_gpu_times_get_their_own_pan
     assert sum(len(c.get_offsets()) for c in gpu.collections) == n_reference == 10
     assert sum(len(c.get_offsets()) for c in cpu.collections) == 4  # this table's ok rows only
     assert "CPU" in cpu.get_xlabel() and "GPU machine" in gpu.get_xlabel()
+    # each panel's legend names its own targets: the reference's NCNN and TorchScript are not
+    # shown as if they ran here
+    ran = set(table().query("status == 'ok'")["target"])
+    cpu_labels = {t.get_text() for t in cpu.get_legend().get_texts()}
+    gpu_labels = {t.get_text() for t in gpu.get_legend().get_texts()}
+    assert ran <= cpu_labels and not cpu_labels & (set(ref["benchmark"]) - ran)
+    assert set(ref["benchmark"]) <= gpu_labels
+    fig.canvas.draw()  # the log axes are labelled in plain numbers, not "2x10^0"
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_xticklabels(minor=True) if t.get_text()]
+        assert labels and not any("times" in x or "^" in x or "$" in x for x in labels), labels
     benchmark = analysis.reference_benchmark_table(ref)
     assert "GPU-machine validator ms/image" in benchmark.columns and len(benchmark) == 10
 
@@ -603,3 +627,19 @@ def test_the_answer_says_when_the_pair_and_the_two_rows_disagree():
     _, items = answer.answer_rows(df, list(DEMO), summaries)
     text = words.sentence("answer_item", items[3], "w0.25", "frame")
     assert "1.08x slower per frame by the two p50s (the two disagree:" in text
+
+
+def test_the_front_fragment_holds_the_answer_the_conclusions_and_the_budgets(tmp_path):
+    """The HTML report's front page (workflow.rst reads front.html beside summary.html) shows
+    what a reader needs first: the answer, the conclusions and the budget answers, as HTML
+    tables; not the appendix, nor images (the report shows those by category)."""
+    from yoloshrink.report.markdown import front_fragment
+
+    demo_report(tmp_path)
+    front = (tmp_path / "report" / "front.html").read_text()
+    assert front.startswith("<h2>The answer: what each model costs in accuracy and buys in speed")
+    assert "<h2>Conclusions, every target</h2>" in front and "<h2>Which model for my latency budget?</h2>" in front
+    assert "<th>budget</th>" in front and "<th>network-call speed-up, timed in turns (95 % CI)</th>" in front
+    assert "Appendix" not in front and "<img" not in front and "Speed-ups, and the method" not in front
+    with pytest.raises(ValueError, match="none of the sections"):
+        front_fragment("# Title\n\n## Something else\n")

@@ -463,3 +463,14 @@ def test_the_table_refuses_a_speedup_timed_against_another_baseline(tmp_path):
             baseline="w0.125",
             **args,
         )
+
+
+def test_the_table_counts_gflops_at_the_size_that_ran():
+    """Issue 26: YOLO26's FLOPs at 192 px are not its 640 px count scaled by area (0.530);
+    ultralytics counts 0.5204, and the roof fractions divide by it."""
+    from yoloshrink.table import gflops_at
+
+    summary = {"gflops_640": 5.8943, "imgsz": 192, "gflops_imgsz": 0.5204}
+    assert gflops_at(summary, 192) == 0.5204
+    assert gflops_at(summary, 320) == pytest.approx(5.8943 * 0.25)  # another size: scaled
+    assert gflops_at({"gflops_640": 8.0}, 192) == pytest.approx(0.72)  # an older summary

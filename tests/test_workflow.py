@@ -274,6 +274,20 @@ def test_finished_run_reruns_nothing(run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def test_a_deleted_job_record_is_made_again_by_a_plain_run(run):
+    """Issue 28: with the CSV and the README up to date, a latency record that is gone (deleted,
+    or never written by a job killed together with Snakemake) is timed again, and the table and
+    report that read it follow; nothing else."""
+    record = next((run / "results" / "benchmark").glob("*/onnx/latency_t1.json"))
+    aside = run / "latency-aside.json"
+    record.rename(aside)
+    try:
+        counts = job_counts(snakemake(run, "--configfile", ".test/config.yaml", "--dry-run").stdout)
+    finally:
+        aside.rename(record)
+    assert counts == {"latency": 1, "benchmark_table": 1, "report": 1, "all": 1}, counts
+
+
 def test_adding_a_width_trains_exactly_one_model(run):
     cfg = write_config(run, "more.yaml", lambda c: c["model"].update(widths=[0.25, 0.125, 0.0625]))
     out = snakemake(run, "--configfile", cfg, "--dry-run")
@@ -374,15 +388,45 @@ def test_bad_width_fails_before_any_job(run):
     assert "Select jobs to execute" not in text and not (run / "results/models/w-0.5").exists()
 
 
-def test_html_report_is_self_contained(run, tmp_path):
-    # written outside the shared run, which other tests copy
-    snakemake(run, "--configfile", ".test/config.yaml", "--report", str(tmp_path / "report.html"))
-    html = (tmp_path / "report.html").read_text(errors="replace")
+@pytest.fixture(scope="module")
+def html_report(tiny_run, tmp_path_factory) -> Path:
+    """``snakemake --report`` of the tiny run, written outside the shared run (others copy it)."""
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    snakemake(tiny_run, "--configfile", ".test/config.yaml", "--report", str(out))
+    return out
+
+
+def test_html_report_is_self_contained(html_report):
+    html = html_report.read_text(errors="replace")
     assert len(html) > 100_000
     for name in ("training_curves.png", "accuracy_vs_latency.png", "latency.png", "predictions.png", "benchmark.csv"):
         assert name in html, name
     assert "Pareto front" in html  # a caption made it in
     assert "summary.html" in html  # the README, rendered, under "Summary"
+    assert "The answer: what each model costs in accuracy and buys in speed" in html  # on the front page
     # the description is prose from the config (.test: every format, both widths, one seed)
     assert "width multiples 0.25, 0.125" in html and "INT8-quantized for onnx-int8, openvino-int8" in html
     assert "seeds 0, 1 (the first seed's model is exported)" in html and "[0.25, 0.125]" not in html
+
+
+def browser() -> str | None:
+    """A headless-capable Chromium or Chrome on this machine (Debian's package: `chromium`)."""
+    import shutil
+
+    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+@pytest.mark.browser
+def test_the_html_report_opens_on_the_answer_and_the_budget_table_in_a_browser(html_report, tmp_path):
+    """Opened in a real headless browser, the report's front page (what a user sees first, the
+    page its scripts draw) shows the answer table, the conclusions and the budget answers."""
+    exe = browser()
+    if exe is None:
+        pytest.skip("no Chromium here: `apt-get install chromium` (Debian), as .ci/run does")
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path}"]
+    cmd += ["--virtual-time-budget=15000", "--dump-dom", html_report.as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=True).stdout
+    assert "The answer: what each model costs in accuracy and buys in speed" in dom, dom[-2000:]
+    assert "network-call speed-up, timed in turns (95 % CI)</th>" in dom  # the answer table, as a table
+    assert "Conclusions, every target" in dom and "Which model for my latency budget?" in dom
+    assert "<th>budget</th>" in dom  # the budget table, as a table

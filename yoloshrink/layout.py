@@ -122,6 +122,9 @@ REPORT_DIR = f"{RESULTS}/report"
 REPORT_README = f"{REPORT_DIR}/README.md"
 #: The README rendered as one self-contained HTML page: the HTML report's "Summary"
 REPORT_SUMMARY_HTML = f"{REPORT_DIR}/summary.html"
+#: The README's answer, conclusions and budget answers as an HTML fragment: the HTML report's
+#: front page shows it (workflow/report/workflow.rst reads it beside summary.html)
+REPORT_FRONT_HTML = f"{REPORT_DIR}/front.html"
 
 
 def report_figure(name: str) -> str:

@@ -34,6 +34,15 @@ PAIR_COLUMNS = {
 STAGE_COLUMNS = [f"{stage}_{stat}" for stat in ("p50_ms", "mean_ms") for stage in ("pre", "infer", "post")]
 
 
+def gflops_at(summary: dict[str, Any], size: int) -> float:
+    """A model's GFLOPs at input ``size``: ultralytics' own count where ``size`` is the size its
+    summary counted at (``gflops_imgsz``, the training size), else its count at 640 px scaled by
+    area (close, not exact: YOLO26 at 192 px counts 0.5204, scaled 0.530)."""
+    if size == summary.get("imgsz") and "gflops_imgsz" in summary:
+        return float(summary["gflops_imgsz"])
+    return float(summary["gflops_640"]) * (size / 640) ** 2
+
+
 def overhead(lat: dict[str, Any]) -> float:
     """What the frame adds to the network call, as a fraction of it: (e2e p50 - p50) / p50."""
     p50, e2e = lat.get("p50_ms", math.nan), lat.get("e2e_p50_ms", math.nan)
@@ -138,7 +147,7 @@ def build_table(
         errors = [r.get("error") for r in (ex, a, lat) if r.get("status") != "ok"]
         ok = not errors
         size = imgsz[variant] if isinstance(imgsz, dict) else imgsz
-        gflops = s["gflops_640"] * (size / 640) ** 2
+        gflops = gflops_at(s, size)
         p50 = lat.get("p50_ms", math.nan)
         attained = gflops / (p50 / 1000) if p50 == p50 and p50 > 0 else math.nan
         roof_key = {"bf16": "bf16_gflops", "int8": "int8_gops"}.get(lat.get("precision", ""), "fp32_gflops")

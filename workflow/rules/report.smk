@@ -22,6 +22,7 @@ rule report:
         ),
     output:
         readme=layout.REPORT_README,
+        front=layout.REPORT_FRONT_HTML,  # the HTML report's front page shows it (workflow.rst)
         summary=report(
             layout.REPORT_SUMMARY_HTML,
             caption="../report/summary.rst",
@@ -75,7 +76,6 @@ rule report:
         "../../envs/report.yaml"
     params:
         variants=list(VARIANTS),
-        runs=workflowcfg.canonical(RUNS),
         imgsz=workflowcfg.canonical(
             {v: knobs["export_imgsz"] for v, knobs in VARIANTS.items()}
         ),

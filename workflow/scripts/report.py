@@ -25,7 +25,6 @@ build_report(
     excluded=Path(snakemake.input.excluded),
     validation=Path(snakemake.input.validation),
     budgets_ms=list(snakemake.params.budgets_ms),
-    runs=dict(snakemake.params.runs),  # run -> {"variant", "seed", "primary"}
     budget_basis=snakemake.params.budget_basis,
     int8_exports=[Path(p) for p in snakemake.input.int8_exports],
     hosts=[Path(p) for p in snakemake.input.hosts],  # results/hosts/<host>/ folders

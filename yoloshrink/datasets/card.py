@@ -157,8 +157,12 @@ def plot_card(card: dict[str, Any], png: Path) -> None:
     for s in splits.values():
         sizes.update(s["image_sizes"])
     top = sizes.most_common(8)
-    ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
     ax.set_title("image sizes (w x h, all splits)")
+    if len(top) == 1:  # one bar says less than a sentence
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"all {top[0][1]} images are {top[0][0]} px", ha="center", va="center", fontsize=12)
+    else:
+        ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
     fig.tight_layout()
     with atomic_path(png) as tmp:
         fig.savefig(tmp, dpi=110)

@@ -227,31 +227,43 @@ def budget_overall(
     return out
 
 
-def floor_table(df: pd.DataFrame) -> pd.DataFrame:
+#: The roofs of peak.json (reference under ``peaks``, theoretical under ``theoretical.peaks``):
+#: a row's precision -> (label, key).
+ROOFS = {"f32": ("fp32", "fp32_gflops"), "bf16": ("bf16", "bf16_gflops"), "int8": ("int8", "int8_gops")}
+
+
+def floor_table(df: pd.DataFrame, peak: dict[str, Any] | None = None) -> pd.DataFrame:
     """How far each (variant, threads) is from this machine's compute roofs.
 
-    Per precision that ran (fp32 and, where INT8 rows ran, int8): the measured reference roof
-    (``peak_gflops``) and the theoretical peak (``theoretical_gflops``) in GOP/s, and the floor
-    each implies, the variant's GFLOPs at its input size divided by it, in ms. Only the
-    theoretical floor is a latency no runtime can beat without doing fewer operations (and only
-    where its clock is the CPU's maximum); the reference floor is what a GEMM as fast as torch's
-    would take. Beside them, the fastest completed row, its p50 and the fraction of each roof
-    it attained.
+    Per roof (fp32, bf16, int8): the measured reference roof and the theoretical peak in GOP/s,
+    from ``peak`` (peak.json: every roof it measured, whether or not a row ran at that precision)
+    or, without it, from the rows of that precision (``peak_gflops``, ``theoretical_gflops``),
+    and the floor each implies, the variant's GFLOPs at its input size divided by it, in ms. Only
+    the theoretical floor is a latency no runtime can beat without doing fewer operations (and
+    only where its clock is the CPU's maximum); the reference floor is what a GEMM as fast as
+    torch's would take. A roof no row and no record knows is left out. Beside them, the fastest
+    completed row, its precision, its p50 and the fraction of its own precision's roofs it
+    attained (a bf16 row against the bf16 roof, not the fp32 floor beside it).
     """
     if not {"gflops", "peak_gflops", "p50_ms", "precision"} <= set(df.columns):
         return pd.DataFrame()
     ok = ok_rows(df).dropna(subset=["p50_ms", "gflops"])
+    measured = (peak or {}).get("peaks") or {}
+    theory = ((peak or {}).get("theoretical") or {}).get("peaks") or {}
     rows = []
     for (variant, threads), sub in ok.groupby(["variant", "threads"], sort=False):
         gflops = float(sub["gflops"].iloc[0])
         row: dict[str, Any] = {"variant": variant, "threads": int(threads), "imgsz": int(sub["imgsz"].iloc[0])}
         row["GFLOPs"] = gflops
-        for precision, label in (("f32", "fp32"), ("int8", "int8")):
+        for precision, (label, key) in ROOFS.items():
             rows_p = sub[sub["precision"] == precision]
-            for column, name in (("peak_gflops", "reference"), ("theoretical_gflops", "theoretical")):
-                roof = rows_p[column].dropna() if column in rows_p else pd.Series(dtype=float)
-                value = float(roof.iloc[0]) if len(roof) else math.nan
-                row[f"{label} {name} GOP/s"] = value
+            sources = (("peak_gflops", "reference", measured), ("theoretical_gflops", "theoretical", theory))
+            for column, name, record in sources:
+                value = (record.get(str(int(threads))) or {}).get(key)
+                if value is None:
+                    roof = rows_p[column].dropna() if column in rows_p else pd.Series(dtype=float)
+                    value = float(roof.iloc[0]) if len(roof) else math.nan
+                row[f"{label} {name} GOP/s"] = float(value)
                 row[f"{label} {name} floor ms"] = gflops / value * 1000 if value == value else math.nan
         best = sub.loc[sub["p50_ms"].idxmin()]
         row["fastest"] = f"{best['target']} ({best['precision']})"
@@ -259,7 +271,7 @@ def floor_table(df: pd.DataFrame) -> pd.DataFrame:
         row["of its reference"] = float(best.get("fraction_of_peak", math.nan))
         row["of its theoretical"] = float(best.get("fraction_of_theoretical", math.nan))
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).dropna(axis=1, how="all")
 
 
 def roof_facts(peak: dict[str, Any] | None) -> dict[str, Any]:

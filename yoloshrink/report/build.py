@@ -12,7 +12,7 @@ from yoloshrink import layout
 from yoloshrink.fsutil import atomic_write_text, read_json
 from yoloshrink.report import analysis, answer, figures, int8, levers, pairs, text
 from yoloshrink.report import hosts as hosts_module
-from yoloshrink.report.markdown import html_page, markdown_table
+from yoloshrink.report.markdown import front_fragment, html_page, markdown_table
 from yoloshrink.report.seeds import seed_sd, seed_spread, seed_stats, seeds_summary
 
 #: The benchmark table's columns shown in the report (those present).
@@ -46,15 +46,21 @@ def read_runs(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, Path]]:
     """(runs, run -> its train_info record, run -> its folder) of the training records ``infos``.
 
-    ``runs`` (run -> {"variant", "seed", "primary"}, the config's) says which seed of a variant
-    is its primary; without it every record is its variant's primary run. Each record names its
-    own run and variant.
+    ``runs`` (run -> {"variant", "seed", "primary"}) says which seed of a variant is its primary;
+    without it the records say: each names its own run, variant and seed, and a variant's primary
+    run is the one named after it (the workflow's layout), else its only or first one.
     """
     records = {Path(p): layout.read_record("train_info", p) for p in infos if Path(p).exists()}
     run_info = {r["run"]: r for r in records.values()}
     run_dirs = {r["run"]: p.parent for p, r in records.items()}
     if runs is None:
-        runs = {r["run"]: {"variant": r["variant"], "seed": r["seed"], "primary": True} for r in records.values()}
+        named = {r["variant"] for r in records.values() if r["run"] == r["variant"]}
+        runs, seen = {}, set()
+        for r in records.values():
+            v = r["variant"]
+            primary = r["run"] == v if v in named else v not in seen
+            seen.add(v)
+            runs[r["run"]] = {"variant": v, "seed": r.get("seed"), "primary": primary}
     return dict(runs), run_info, run_dirs
 
 
@@ -131,11 +137,12 @@ def build_report(
     context.update(dataset_context(card, validation, excluded))
     card_record = read_json(card) if card and card.exists() else None
     context["accuracy"] = answer.accuracy_context(info, card_record, ref, variants, dataset_source)
-    context.update(machine_context(environment, peak))
+    context.update(machine_context(environment, peak, df))
     readme = text.render_readme(context)
     atomic_write_text(out_dir / "README.md", readme)
     title = "Shrinking a YOLO detector: the report"
     atomic_write_text(out_dir / Path(layout.REPORT_SUMMARY_HTML).name, html_page(readme, out_dir, title))
+    atomic_write_text(out_dir / Path(layout.REPORT_FRONT_HTML).name, front_fragment(readme))
 
 
 def readme_context(
@@ -174,7 +181,6 @@ def readme_context(
         "frame_fastest": analysis.fastest_frames(df),
         "frame_table": markdown_table(analysis.frame_table(df)),
         "above_reference": analysis.above_reference(df),
-        "floor_table": markdown_table(analysis.floor_table(df)),
         "non_dominated_table": markdown_table(analysis.non_dominated_table(df)),
         "variant_table": markdown_table(analysis.variant_table(variants, summaries, infos, stats)),
         "sizes": sorted({int(x) for x in df["imgsz"].dropna()}) if "imgsz" in df.columns else [],
@@ -256,8 +262,8 @@ def dataset_context(card: Path | None, validation: Path | None, excluded: Path |
     return out
 
 
-def machine_context(environment: Path | None, peak: Path | None) -> dict[str, Any]:
-    """The machine the benchmark ran on, and its roofs."""
+def machine_context(environment: Path | None, peak: Path | None, df: pd.DataFrame) -> dict[str, Any]:
+    """The machine the benchmark ran on, its roofs, and each variant's floors under them."""
     peak_record = read_json(peak) if peak and peak.exists() else {}
     env = read_json(environment) if environment and environment.exists() else None
     if env:
@@ -267,4 +273,5 @@ def machine_context(environment: Path | None, peak: Path | None) -> dict[str, An
             "versions": [f"{k} {v}" for k, v in env.get("packages", {}).items() if v],
         }
     facts = analysis.roof_facts(peak_record)
-    return {"environment": env, "roof_method": facts["method"], "theory": facts["theory"]}
+    floors = markdown_table(analysis.floor_table(df, peak_record or None))
+    return {"environment": env, "roof_method": facts["method"], "theory": facts["theory"], "floor_table": floors}

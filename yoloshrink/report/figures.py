@@ -36,6 +36,19 @@ CURVES = [
 ]
 
 
+def plain_log_axis(ax: Any, axis: str = "x") -> None:
+    """A log scale labelled in plain numbers at 1, 2 and 5 per decade ("2", "5", "10", "20"),
+    not matplotlib's "2x10^0" minor labels that collide; unlabelled minor ticks between."""
+    from matplotlib import ticker
+
+    which = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    which.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    which.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    which.set_minor_locator(ticker.LogLocator(base=10, subs=tuple(range(1, 10))))
+    which.set_minor_formatter(ticker.NullFormatter())
+
+
 def variant_colors(variants: list[str]) -> dict[str, str]:
     """One fixed colour per variant, in config order: the colour-blind-safe Okabe-Ito set, or
     matplotlib's 20-colour table for a grid larger than it (no two variants share a colour up
@@ -67,13 +80,13 @@ def plot_training_curves(
     ``curves`` are the primary seed's runs (the models exported); ``other_seeds`` (variant -> curves
     of its other seeds) are drawn faintly in the same colour, to show the seed-to-seed spread.
     """
-    fig, axes = plt.subplots(2, 5, figsize=(20, 7.5))
+    fig, axes = plt.subplots(2, 5, figsize=(20, 7.5), layout="constrained")  # labels clear of the next row
     for ax, (key, label) in zip(axes.flat, CURVES, strict=True):
         for variant, seed_rows in (other_seeds or {}).items():
             for rows in seed_rows:
                 xs = [r["epoch"] for r in rows if key in r]
                 ax.plot(xs, [r[key] for r in rows if key in r], color=colors[variant], lw=0.8, alpha=0.35)
-        for variant, rows in curves.items():
+        for variant, rows in sorted(curves.items(), key=lambda kv: list(colors).index(kv[0])):  # config order
             xs = [r["epoch"] for r in rows if key in r]
             ys = [r[key] for r in rows if key in r]
             ax.plot(xs, ys, color=colors[variant], label=variant, lw=1.6)
@@ -148,7 +161,7 @@ def accuracy_latency_figure(
                 lw=1,
                 label="Pareto front",
             )
-        ax.set_xscale("log")
+        plain_log_axis(ax)
         ax.set_xlabel("latency p50 on this CPU (ms per image, log scale)")
         ax.set_ylabel("mAP50-95 (val)")
         ax.set_title(f"{int(t)} thread(s)")
@@ -161,15 +174,22 @@ def accuracy_latency_figure(
                 ax.scatter(
                     ms, m, marker=MARKERS.get(fmt, "P"), s=60, facecolor="none", edgecolor=ref_colors.get(v, "k")
                 )
-        ax.set_xscale("log")
+        plain_log_axis(ax)
         ax.set_xlabel("ultralytics validator time on a GPU machine (ms per image, log scale)")
         ax.set_ylabel("mAP50-95 (val, CSGO dataset)")
         ax.set_title(REFERENCE_PANEL, fontsize=9)
         ax.grid(alpha=0.3, which="both")
+        ref_handles = [plt.Line2D([], [], color=c, marker="o", ls="", mfc="w", label=v) for v, c in ref_colors.items()]
+        ref_handles += [
+            plt.Line2D([], [], color="k", marker=MARKERS.get(f, "P"), ls="", mfc="w", label=f) for f in ref_bench
+        ]
+        ax.legend(handles=ref_handles, loc="best", fontsize=8)
+    # this machine's legend: its variants and only the targets that ran here
     handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colors.items()]
-    present = set(ok["target"]) | set(ref_bench)
     handles += [
-        plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f) for f, m in MARKERS.items() if f in present
+        plt.Line2D([], [], color="k", marker=m, ls="", mfc="w", label=f)
+        for f, m in MARKERS.items()
+        if f in set(ok["target"])
     ]
     if seed_sd and any(sd == sd for sd in seed_sd.values()):
         handles.append(plt.Line2D([], [], color="k", marker="|", ms=10, ls="", label="± seed-to-seed sd"))
@@ -209,7 +229,9 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
                     p50.append(r["p50_ms"])
                     err.append(max(r["p90_ms"] - r["p50_ms"], 0))
             ax.bar(xs, p50, width, yerr=[[0] * len(err), err], color=colors[v], label=v, capsize=3)
-        ax.set_xticks([j + width * (len(variants) - 1) / 2 for j in range(len(targets))], targets, rotation=30)
+        ax.set_xticks(
+            [j + width * (len(variants) - 1) / 2 for j in range(len(targets))], targets, rotation=30, ha="right"
+        )
         ax.set_ylabel("latency p50 (ms), whisker to p90")
         ax.set_title(f"{int(t)} thread(s)")
         ax.grid(alpha=0.3, axis="y")
@@ -248,7 +270,7 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
             ax.text(0, ratio, f" FLOP ratio {ratio:.2f}x", color=colors[v], va="bottom", fontsize=8)
         _ = i
     ax.axhline(1, color="k", lw=0.8)
-    ax.set_xticks(range(len(targets)), targets, rotation=30)
+    ax.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
     ax.set_ylabel(f"speed-up over {base} (p50 ratio, timed in turns; bars: 95 % CI)")
     ax.set_title("speed-up vs FLOP ratio")
     ax.grid(alpha=0.3)
@@ -308,6 +330,10 @@ def plot_size(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: di
     axes[0].set_ylabel("parameters (millions)")
     axes[1].bar(variants, [summaries[v]["gflops_640"] for v in variants], color=[colors[v] for v in variants])
     axes[1].set_ylabel("GFLOPs at 640 px")
+    for ax in axes[:2]:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     sizes = df.drop_duplicates(["variant", "format"]).pivot(index="format", columns="variant", values="size_mb")
     width = 0.8 / max(len(variants), 1)
     for i, v in enumerate(variants):

@@ -72,3 +72,24 @@ def html_page(markdown_text: str, folder: Path, title: str) -> str:
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
         f"<style>{HTML_STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+#: The README sections a reader needs first, by the start of their heading: the HTML report's
+#: front page (:func:`front_fragment`).
+FRONT_SECTIONS = ("The answer", "Conclusions", "Which model for my latency budget")
+
+
+def front_fragment(markdown_text: str, sections: tuple[str, ...] = FRONT_SECTIONS) -> str:
+    """The ``sections`` of the README (``## `` headings starting with one of them, in the README's
+    order) as an HTML fragment: tables rendered, figures left out (the report shows them by
+    category). ValueError when none is there: a front page without the answer is a bug."""
+    import re
+
+    import markdown
+
+    parts = re.split(r"(?m)^(?=## )", markdown_text)
+    kept = [p for p in parts if p.startswith("## ") and p[3:].startswith(sections)]
+    if not kept:
+        raise ValueError(f"none of the sections {sections} in the README")
+    text = re.sub(r"!\[([^\]]*)\]\([^)]+\)", r"*(figure: \1)*", "".join(kept))
+    return markdown.markdown(text, extensions=["tables"]) + "\n"
