@@ -111,6 +111,45 @@ def test_sigterm_after_the_last_epoch_finishes_the_wrapup_without_training(setup
         assert ckpt["optimizer"] is None and ckpt["epoch"] == -1  # stripped as ultralytics does
 
 
+def test_killed_during_ultralytics_final_validation_finishes_the_wrapup_without_training(setup):
+    """Issue 29: ultralytics' final evaluation strips last.pt and best.pt, then validates; a job
+    killed during that validation (minutes on a real dataset) left a last.pt without optimizer,
+    which was refused, and the rerun trained from epoch 1. Now only the wrap-up is redone: each
+    epoch appears once in results.csv."""
+    run_dir = setup["root"] / "train5" / "w0.125"
+    settings = {**SETTINGS, "epochs": 1}
+    last = run_dir.parent / ".partial" / run_dir.name / "weights" / "last.pt"
+    script = textwrap.dedent(
+        f"""
+        import os, signal, torch
+        from yoloshrink import offline
+        offline.apply()
+        from yoloshrink.train import train_variant
+
+        def kill_in_final_validation(validator):  # the final one: last.pt is stripped by then
+            if not os.path.exists({str(last)!r}):  # the first epoch's validation: nothing saved yet
+                return
+            if torch.load({str(last)!r}, map_location="cpu", weights_only=False).get("optimizer") is None:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        train_variant({str(setup["model"])!r}, {str(setup["data"])!r}, {str(run_dir)!r},
+                      {settings!r}, threads=1, run="w0.125", variant="w0.125",
+                      callbacks={{"on_val_start": [kill_in_final_validation]}})
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -15, proc.stderr[-3000:]  # killed in the final validation
+    assert last.exists() and not run_dir.exists()
+    info = train.train_variant(
+        setup["model"], setup["data"], run_dir, settings, threads=1, run="w0.125", variant="w0.125"
+    )
+    assert info["status"] == "ok" and info["wrapup_finished_after_interruption"]
+    assert info["resumed_from_epoch"] == 2 and info["epochs_run"] == 1
+    assert [int(r["epoch"]) for r in layout.read_results_csv(run_dir / "results.csv")] == [1]  # trained once
+    assert info["best_epoch"] == 1 and not info["early_stop"]
+    assert "metrics/mAP50-95(B)" in info["final_metrics"]
+
+
 @pytest.mark.parametrize("damage", ["missing", "cut short"])
 def test_killed_between_last_and_best_save_restores_best_from_last(setup, damage):
     """ultralytics writes last.pt, then the same bytes to best.pt: a kill in between (or during

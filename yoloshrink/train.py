@@ -15,7 +15,7 @@ import platform
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -80,14 +80,26 @@ def fingerprint(model_yaml: Path, data_yaml: Path, args: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def resumable_checkpoint(partial: Path, print_: Any = print) -> tuple[Path, int] | None:
-    """``(partial/weights/last.pt, first epoch to train, 1-based)`` if an interrupted run of the
-    same training left one.
+class Resumable(NamedTuple):
+    """What an interrupted run left: its ``checkpoint`` (``weights/last.pt``), the first epoch
+    still to train (1-based; beyond the configured epochs when every epoch ran) and whether only
+    the wrap-up (the final validation) is left."""
 
-    The run's ``fingerprint.json`` must match (same model, data and arguments) and the
-    checkpoint must still carry its optimizer state (ultralytics strips it from a finished
-    run's last.pt, whose ``epoch`` is then -1). The first epoch may lie beyond the configured
-    epochs: every epoch ran and only the wrap-up (final validation) was cut off.
+    checkpoint: Path
+    next_epoch: int
+    wrapup_only: bool = False
+
+
+def resumable_checkpoint(partial: Path, print_: Any = print) -> Resumable | None:
+    """What an interrupted run of the same training left in ``partial`` (the caller checks that
+    its ``fingerprint.json`` matches: same model, data and arguments), None when nothing usable.
+
+    A ``last.pt`` with its optimizer state resumes at the epoch after the one it saved (which
+    may lie beyond the configured epochs: every epoch ran and only the wrap-up was cut off). A
+    stripped ``last.pt`` (``epoch`` -1, no optimizer) beside a ``best.pt`` means the training
+    loop had ended: ultralytics strips both in its final evaluation, before validating, so a
+    job killed during that validation (minutes on a real dataset) leaves exactly this, and only
+    the wrap-up is left, not the training.
     """
     last = partial / "weights" / "last.pt"
     if not last.exists():
@@ -100,8 +112,13 @@ def resumable_checkpoint(partial: Path, print_: Any = print) -> tuple[Path, int]
         print_(f"cannot resume from {last}: {type(exc).__name__}: {exc}")
         return None
     if ckpt.get("epoch", -1) < 0 or ckpt.get("optimizer") is None:
+        results = partial / layout.RESULTS_CSV
+        if (partial / "weights" / "best.pt").exists() and results.exists():
+            epochs = len(layout.read_results_csv(results))
+            print_(f"{last} was stripped by the final evaluation after epoch {epochs}: only the wrap-up is left")
+            return Resumable(last, epochs + 1, wrapup_only=True)
         return None
-    return last, int(ckpt["epoch"]) + 2  # ckpt["epoch"] is the 0-based last finished epoch
+    return Resumable(last, int(ckpt["epoch"]) + 2)  # ckpt["epoch"] is the 0-based last finished epoch
 
 
 def train_variant(
@@ -146,7 +163,7 @@ def train_variant(
     fp_file = partial / "fingerprint.json"
     same = fp_file.exists() and read_json(fp_file).get("fingerprint") == fp
     resumable = resumable_checkpoint(partial, print_) if same else None
-    resume_from = resumable[0] if resumable else None
+    resume_from = resumable.checkpoint if resumable else None
     if resume_from is None:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
@@ -173,15 +190,16 @@ def train_variant(
         info["early_stop"] = bool(trainer.stopper.possible_stop) or (trainer.epoch + 1 < trainer.epochs)
         info["final_metrics"] = {k: float(v) for k, v in (trainer.metrics or {}).items()}
 
-    if resumable is not None and resumable[1] > int(args.get("epochs", 100)):
-        # ultralytics refuses to resume a run whose epochs all ran; only its wrap-up is left
-        print_(f"every epoch of {partial} ran; only the final validation was cut off: finishing it")
+    if resumable is not None and (resumable.wrapup_only or resumable.next_epoch > int(args.get("epochs", 100))):
+        # ultralytics refuses to resume a run whose epochs all ran (or that stopped early and
+        # stripped its checkpoints); only its wrap-up is left
+        print_(f"the training loop of {partial} ended; only the final validation was cut off: finishing it")
         info.update(finish_wrapup(partial, data_yaml, args))
-        info["resumed_from_epoch"] = resumable[1]
+        info["resumed_from_epoch"] = resumable.next_epoch
         return _publish(partial, run_dir, info, args, wall=0.0)
     if resumable is not None:
-        info["resumed_from_epoch"] = resumable[1]
-        print_(f"resuming interrupted training from {resume_from} at epoch {resumable[1]}")
+        info["resumed_from_epoch"] = resumable.next_epoch
+        print_(f"resuming interrupted training from {resume_from} at epoch {resumable.next_epoch}")
         model = YOLO(str(resume_from), task="detect")
     else:
         model = YOLO(str(model_yaml), task="detect")
@@ -271,6 +289,16 @@ def _best_checkpoint(weights: Path) -> dict[str, Any]:
         return last
 
 
+def _best_from_results(partial: Path, epochs: int) -> dict[str, Any]:
+    """The best epoch and fitness as ultralytics' stopper chose them (the last epoch of the
+    highest mAP50-95, its detection fitness) from the run's ``results.csv``, and whether it
+    stopped early (fewer rows than ``epochs``)."""
+    rows = layout.read_results_csv(partial / layout.RESULTS_CSV)
+    fitness = [r.get("metrics/mAP50-95(B)", 0.0) for r in rows]
+    best = max(range(len(rows)), key=lambda i: (fitness[i], i))
+    return {"best_epoch": best + 1, "best_fitness": float(fitness[best]), "early_stop": len(rows) < epochs}
+
+
 def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[str, Any]:
     """Do what ultralytics' ``final_eval`` does for a run killed after its last epoch was saved.
 
@@ -291,6 +319,8 @@ def finish_wrapup(partial: Path, data_yaml: Path, args: dict[str, Any]) -> dict[
         "early_stop": False,
         "wrapup_finished_after_interruption": True,
     }
+    if best_ckpt.get("epoch", -1) < 0:  # stripped by ultralytics' final evaluation: results.csv says
+        out.update(_best_from_results(partial, int(args.get("epochs", 100))))
     del best_ckpt
     start = partial / START_RECORD
     if start.exists():
