@@ -42,7 +42,7 @@ SUMMARIES = {
 
 
 def test_conclusions_carry_the_tables_numbers():
-    (text,) = words.conclusions(table(), SUMMARIES, ["w0.25", "w0.125"])
+    (text,) = words.conclusions(table(), SUMMARIES, ["w0.25", "w0.125"], "w0.25")
     assert "3.3x fewer parameters" in text and "2.9x fewer FLOPs" in text
     assert "2.50x faster on ONNX Runtime at 1 thread(s)" in text
     assert "mAP50-95 -0.100 (0.200 vs 0.300, PyTorch)" in text
@@ -53,7 +53,7 @@ def test_conclusion_words_follow_the_sign_with_the_baseline_listed_second():
     df = table()
     base = df[df["variant"] == "w0.125"].set_index("target")["p50_ms"]
     df["speedup"] = df["target"].map(base) / df["p50_ms"]  # as the CSV has it: baseline p50 / p50
-    (text,) = words.conclusions(df, SUMMARIES, ["w0.125", "w0.25"])
+    (text,) = words.conclusions(df, SUMMARIES, ["w0.125", "w0.25"], "w0.125")
     assert text.startswith("**w0.25** against w0.125: 3.3x more parameters, 2.9x more FLOPs")
     assert "2.50x slower on ONNX Runtime at 1 thread(s)" in text
     assert "fewer" not in text and "faster" not in text and "0.3x" not in text
@@ -63,12 +63,12 @@ def test_a_variant_slower_than_the_baseline_is_called_slower():
     df = table()
     df.loc[df["variant"] == "w0.125", "speedup"] = [0.91, 1.25, 1.0]  # pytorch, onnx, failed ncnn
     df.loc[(df["variant"] == "w0.125") & (df["target"] == "onnx"), "speedup"] = 0.91
-    (text,) = words.conclusions(df, SUMMARIES, ["w0.25", "w0.125"])
+    (text,) = words.conclusions(df, SUMMARIES, ["w0.25", "w0.125"], "w0.25")
     assert "1.10x slower on ONNX Runtime" in text and "0.91x faster" not in text
     assert "from 1.10x slower to 1.25x faster across formats" not in text  # pytorch 0.91 too
     assert "1.10x slower across formats (" in text  # one thread count ran: not "and threads"
     two = pd.concat([df, df[df["variant"] == "w0.125"].assign(threads=2)], ignore_index=True)
-    (text,) = words.conclusions(two, SUMMARIES, ["w0.25", "w0.125"])
+    (text,) = words.conclusions(two, SUMMARIES, ["w0.25", "w0.125"], "w0.25")
     assert "1.10x slower across formats and thread counts (" in text
     assert words.speed_range([0.91, 1.25]) == "from 1.10x slower to 1.25x faster"
     assert words.speed_range([1.2, 3.1]) == "1.20x to 3.10x faster"
@@ -178,13 +178,13 @@ def test_seed_spread_sentence_says_larger_within_or_unknown():
     # baseline 0.30, 0.32, 0.34: mean 0.32, sd 0.02
     clear = stats_for({"base": [0.30, 0.32, 0.34], "v": [0.19, 0.20, 0.21]})
     # diff -0.12; 2 x sqrt(0.02²/3 + 0.01²/3) = 0.026
-    (s,) = words.seed_spread_sentences(clear, ["base", "v"])
+    (s,) = words.seed_spread_sentences(clear, ["base", "v"], "base")
     assert "difference -0.120" in s and "larger than the seed-to-seed spread" in s and "= 0.026" in s
     small = stats_for({"base": [0.30, 0.32, 0.34], "v": [0.29, 0.31, 0.33]})
-    (s,) = words.seed_spread_sentences(small, ["base", "v"])  # diff -0.01 < 2 x 0.0163
+    (s,) = words.seed_spread_sentences(small, ["base", "v"], "base")  # diff -0.01 < 2 x 0.0163
     assert "difference -0.010" in s and "within the seed-to-seed spread" in s
     one = stats_for({"base": [0.30, 0.32, 0.34], "v": [0.10]})
-    (s,) = words.seed_spread_sentences(one, ["base", "v"])
+    (s,) = words.seed_spread_sentences(one, ["base", "v"], "base")
     assert "unknown (one seed)" in s and "larger" not in s and "within" not in s
 
 
@@ -600,7 +600,7 @@ def test_the_answer_renders_without_a_relative_change_when_the_baselines_map_is_
     df = pd.read_csv(DEMO_CSV)
     df.loc[df["variant"] == "w0.25", "map50_95"] = 0.0
     summaries = {v: {"parameters": p} for v, (p, *_) in DEMO.items()}
-    where, items = answer.answer_rows(df, list(DEMO), summaries)
+    where, items = answer.answer_rows(df, list(DEMO), summaries, "w0.25")
     assert items[1]["delta"] == pytest.approx(0.054, abs=5e-4) and items[1]["relative"] is None
     text = words.sentence("answer_item", items[1], "w0.25", "frame")
     assert text.startswith("**w0.125**: mAP50-95 0.054 against w0.25's 0.000; network call: 1.39x faster")
@@ -616,15 +616,15 @@ def test_the_answer_says_when_the_pair_and_the_two_rows_disagree():
 
     df = pd.read_csv(DEMO_CSV)
     summaries = {v: {"parameters": p} for v, (p, *_) in DEMO.items()}
-    _, items = answer.answer_rows(df, list(DEMO), summaries)
+    _, items = answer.answer_rows(df, list(DEMO), summaries, "w0.25")
     assert not any(it["disagree"] for it in items[1:])  # the demo's: each pair agrees with its rows
     rows = (df["variant"] == "yolo26-w0.125") & (df["target"] == "openvino-bf16")
     df.loc[rows, ["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_verdict"]] = [1.53, 1.26, 1.83, "faster"]
-    _, items = answer.answer_rows(df, list(DEMO), summaries)
+    _, items = answer.answer_rows(df, list(DEMO), summaries, "w0.25")
     text = words.sentence("answer_item", items[3], "w0.25", "frame")
     assert "1.53x faster (95 % CI 1.26-1.83x); 1.14x faster per frame" in text and "disagree" not in text
     df.loc[rows, "e2e_p50_ms"] = 3.2  # its own row now slower than the baseline's 2.952 ms
-    _, items = answer.answer_rows(df, list(DEMO), summaries)
+    _, items = answer.answer_rows(df, list(DEMO), summaries, "w0.25")
     text = words.sentence("answer_item", items[3], "w0.25", "frame")
     assert "1.08x slower per frame by the two p50s (the two disagree:" in text
 
@@ -643,3 +643,12 @@ def test_the_front_fragment_holds_the_answer_the_conclusions_and_the_budgets(tmp
     assert "Appendix" not in front and "<img" not in front and "Speed-ups, and the method" not in front
     with pytest.raises(ValueError, match="none of the sections"):
         front_fragment("# Title\n\n## Something else\n")
+
+
+def test_the_report_takes_its_baseline_from_the_rule_and_refuses_a_table_of_another(tmp_path):
+    """Issue 28: the baseline is the report rule's parameter (the workflow's BASELINE), said once;
+    the demo's table, timed against w0.25, is refused for a report whose baseline is w0.125."""
+    readme, _ = demo_report(tmp_path)
+    assert "w0.25's p50 / this p50" in readme
+    with pytest.raises(ValueError, match=r"its baseline rows are \['w0.25'\]'s, but the baseline is 'w0.125'"):
+        build.build_report(DEMO_CSV, list(DEMO), [], [], tmp_path / "other", baseline="w0.125")

@@ -76,6 +76,7 @@ rule report:
         "../../envs/report.yaml"
     params:
         variants=list(VARIANTS),
+        baseline=BASELINE,
         imgsz=workflowcfg.canonical(
             {v: knobs["export_imgsz"] for v, knobs in VARIANTS.items()}
         ),

@@ -29,4 +29,5 @@ build_report(
     int8_exports=[Path(p) for p in snakemake.input.int8_exports],
     hosts=[Path(p) for p in snakemake.input.hosts],  # results/hosts/<host>/ folders
     dataset_source=snakemake.params.dataset_source,
+    baseline=snakemake.params.baseline,
 )

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from yoloshrink.report.markdown import mean_sd, with_sd
-from yoloshrink.report.seeds import SEED_METRICS, known, seed_sd
+from yoloshrink.report.seeds import SEED_METRICS, known, others, seed_sd
 
 
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -96,8 +96,10 @@ def speedup_of(row: pd.Series) -> dict[str, Any]:
     }
 
 
-def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[dict[str, Any]]:
-    """Each variant against the first (the baseline), from the table.
+def comparisons(
+    df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str], baseline: str
+) -> list[dict[str, Any]]:
+    """Each other variant against ``baseline``, from the table.
 
     Per non-baseline variant: ``variant``, ``base``, ``missing`` (no size summary on one side:
     nothing else), ``param_ratio`` and ``flops_ratio`` (baseline / variant), ``rows`` (whether
@@ -108,13 +110,11 @@ def comparisons(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants
     ``thread_counts`` (how many thread counts its completed rows ran at) and
     ``map`` ({"variant", "base", "delta"}: PyTorch mAP50-95 of both, when both ran).
     """
-    if len(variants) < 2:
-        return []
-    base = variants[0]
+    base = baseline
     ok = ok_rows(df)
     pt = ok[(ok["target"] == "pytorch")].drop_duplicates("variant").set_index("variant")["map50_95"]
     out = []
-    for v in variants[1:]:
+    for v in others(variants, baseline):
         item: dict[str, Any] = {"variant": v, "base": base, "missing": v not in summaries or base not in summaries}
         if item["missing"]:
             out.append(item)

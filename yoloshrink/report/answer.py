@@ -56,7 +56,7 @@ def deploy_target(df: pd.DataFrame, baseline: str) -> dict[str, Any] | None:
 
 
 def answer_rows(
-    df: pd.DataFrame, variants: list[str], summaries: dict[str, dict[str, Any]]
+    df: pd.DataFrame, variants: list[str], summaries: dict[str, dict[str, Any]], baseline: str
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(:func:`deploy_target` of the first variant, one item per variant on that target).
 
@@ -70,15 +70,15 @@ def answer_rows(
     sides of 1), ``delta`` and ``relative`` (against the baseline's, relative as a fraction),
     ``fastest`` ({"target", "p50"}: the variant's own fastest target at those threads, when it is
     another one), ``missing`` (no completed row on the target)."""
-    if not variants:
+    if baseline not in variants:
         return None, []
-    where = deploy_target(df, variants[0])
+    where = deploy_target(df, baseline)
     if where is None:
         return None, []
     ok = ok_rows(budget_view(df, where["basis"]))
     ok = ok[ok["threads"] == where["threads"]]
     on = ok[ok["target"] == where["target"]].dropna(subset=[P50]).drop_duplicates("variant").set_index("variant")
-    base = on.loc[variants[0]]
+    base = on.loc[baseline]
     items = []
     for v in variants:
         size = summaries.get(v, {}).get("parameters")
@@ -94,7 +94,7 @@ def answer_rows(
         item["jobs"] = jobs if jobs[0] == jobs[0] and jobs[1] == jobs[1] else None
         item["per_second"] = 1000.0 / item["p50"]
         item["ratio"] = float(base[P50]) / item["p50"]
-        has_speedup = v != variants[0] and "speedup" in r and r["speedup"] == r["speedup"]
+        has_speedup = v != baseline and "speedup" in r and r["speedup"] == r["speedup"]
         item["speedup"] = speedup_of(r) if has_speedup else None
         # the pair's interval on one side of 1, the two rows' p50s on the other: measured apart
         verdict = (item["speedup"] or {}).get("verdict")

@@ -84,8 +84,13 @@ def build_report(
     int8_exports: list[Path] | None = None,
     hosts: list[Path] | None = None,
     dataset_source: str | None = None,
+    baseline: str | None = None,
 ) -> None:
     """Write the figures and README.md of the report into ``out_dir``.
+
+    ``baseline`` is the variant every other is compared with (the workflow's BASELINE, the report
+    rule's parameter; without it, the first of ``variants``); the table's baseline rows must be
+    its (else ValueError naming ``csv``).
 
     ``budget_basis`` says what the budget answers measure ("frame" or "network",
     :func:`yoloshrink.report.analysis.budget_view`); ``int8_exports`` are the INT8 export
@@ -100,6 +105,12 @@ def build_report(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     df = pd.read_csv(csv)
+    baseline = baseline if baseline is not None else variants[0]
+    if "speedup_verdict" in df.columns:
+        theirs = sorted(set(df.loc[df["speedup_verdict"] == "baseline", "variant"]) - {baseline})
+        if theirs:
+            problem = f"its baseline rows are {theirs}'s, but the baseline is {baseline!r}"
+            raise ValueError(f"{csv}: {problem}; rerun the table")
     colors = figures.variant_colors(variants)
     runs, run_info, run_dirs = read_runs(infos, runs)
     primary = {r["variant"]: run for run, r in runs.items() if r.get("primary")}
@@ -123,13 +134,13 @@ def build_report(
     figures.plot_training_curves(curves, info, colors, out_dir / "training_curves.png", others)
     sds = {v: seed_sd(stats, v) for v in variants}
     figures.plot_accuracy_vs_latency(df, colors, out_dir / "accuracy_vs_latency.png", ref, sds)
-    figures.plot_latency(df, summ, colors, out_dir / "latency.png")
+    figures.plot_latency(df, summ, colors, out_dir / "latency.png", baseline)
     figures.plot_size(df, summ, colors, out_dir / "size.png")
     if val_images:
         trained = {v: layout.best_weights(run_dirs[primary[v]] / layout.TRAIN_INFO) for v in curves}
         figures.plot_predictions(trained, val_images, imgsz, colors, out_dir / "predictions.png")
 
-    context = readme_context(df, variants, summ, info, stats, budgets_ms or [], ref, budget_basis)
+    context = readme_context(df, variants, baseline, summ, info, stats, budgets_ms or [], ref, budget_basis)
     context["int8"] = int8_context(int8_exports or [])
     timed_hosts = hosts_module.read_hosts(hosts or [])
     figures.plot_hosts(df, timed_hosts, out_dir / "hosts.png")
@@ -148,6 +159,7 @@ def build_report(
 def readme_context(
     df: pd.DataFrame,
     variants: list[str],
+    baseline: str,
     summaries: dict[str, dict[str, Any]],
     infos: dict[str, dict[str, Any]],
     stats: pd.DataFrame,
@@ -161,17 +173,17 @@ def readme_context(
     budget_df = analysis.budget_view(df, budget_basis)
     budget = analysis.budget_per_target(budget_df, budgets_ms, stats)
     return {
-        "baseline": variants[0] if variants else "",
-        "answer": answer_context(df, variants, summaries),
-        "comparisons": analysis.comparisons(df, summaries, variants),
+        "baseline": baseline,
+        "answer": answer_context(df, variants, summaries, baseline),
+        "comparisons": analysis.comparisons(df, summaries, variants, baseline),
         "speedup_table": markdown_table(paired) if len(paired := pairs.speedup_table(df)) else "",
         "controls": pairs.controls(df),
         "interfered": pairs.interfered(df),
-        "drift": pairs.drift(df, variants[0]) if variants else [],
+        "drift": pairs.drift(df, baseline),
         "timing_sessions": int(df["sessions"].max())
         if "sessions" in df.columns and df["sessions"].notna().any()
         else 0,
-        "seed_spread": seed_spread(stats, variants),
+        "seed_spread": seed_spread(stats, variants, baseline),
         "seeds": seeds_summary(stats),
         "levers": lever_context(df, stats),
         "budget_tables": {t: markdown_table(table) for t, table in analysis.budget_tables(budget).items()},
@@ -193,17 +205,17 @@ def readme_context(
 
 
 def answer_context(
-    df: pd.DataFrame, variants: list[str], summaries: dict[str, dict[str, Any]]
+    df: pd.DataFrame, variants: list[str], summaries: dict[str, dict[str, Any]], baseline: str
 ) -> dict[str, Any] | None:
     """The report's first section (:mod:`yoloshrink.report.answer`): where, per-variant items,
     the table; None without a completed baseline row."""
-    where, items = answer.answer_rows(df, variants, summaries)
+    where, items = answer.answer_rows(df, variants, summaries, baseline)
     if where is None:
         return None
     return {
         "where": where,
         "items": items,
-        "table": markdown_table(answer.answer_table(items, variants[0], where["basis"])),
+        "table": markdown_table(answer.answer_table(items, baseline, where["basis"])),
     }
 
 

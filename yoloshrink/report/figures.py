@@ -209,7 +209,9 @@ def plot_accuracy_vs_latency(
     save(accuracy_latency_figure(df, colors, reference, seed_sd), path)
 
 
-def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path) -> None:
+def plot_latency(
+    df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors: dict[str, str], path: Path, baseline: str
+) -> None:
     """p50 per target grouped by variant with p90 whiskers; speed-up over the baseline (timed side
     by side, with its 95 % interval; a hollow marker: no measurable difference) vs FLOP ratio."""
     ok = df[df["status"] == "ok"]
@@ -237,8 +239,8 @@ def plot_latency(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], colors:
         ax.grid(alpha=0.3, axis="y")
         ax.legend()
     ax = axes.flat[-1]
-    base = variants[0] if variants else None
-    for i, v in enumerate(variants[1:], start=1):
+    base = baseline
+    for i, v in enumerate([v for v in variants if v != base], start=1):
         for k, t in enumerate(threads):
             sub = ok[(ok["variant"] == v) & (ok["threads"] == t)].set_index("target")
             xs = [targets.index(tg) + 0.08 * k for tg in sub.index]

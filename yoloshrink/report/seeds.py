@@ -84,9 +84,19 @@ def seed_diff(stats: pd.DataFrame, variant: str, base: str, metric: str = "map50
     return {**item, "kind": "compared", "two_se": 2 * se, "larger": abs(ma - mb) > 2 * se}
 
 
-def seed_spread(stats: pd.DataFrame, variants: list[str], metric: str = "map50_95") -> list[dict[str, Any]]:
-    """Per non-baseline variant: :func:`seed_diff` from the baseline (the first variant)."""
-    return [seed_diff(stats, v, variants[0], metric) for v in variants[1:]]
+def others(variants: list[str], baseline: str) -> list[str]:
+    """The variants compared with ``baseline`` (the workflow's BASELINE, the report rule's
+    parameter), in their order: every one but it. ValueError when it is not among them."""
+    if baseline not in variants:
+        raise ValueError(f"the baseline {baseline!r} is not among the variants {variants}")
+    return [v for v in variants if v != baseline]
+
+
+def seed_spread(
+    stats: pd.DataFrame, variants: list[str], baseline: str, metric: str = "map50_95"
+) -> list[dict[str, Any]]:
+    """Per variant but ``baseline``: :func:`seed_diff` from the baseline."""
+    return [seed_diff(stats, v, baseline, metric) for v in others(variants, baseline)]
 
 
 def seeds_summary(stats: pd.DataFrame) -> dict[str, Any]:

@@ -75,16 +75,18 @@ def render_readme(context: dict[str, Any]) -> str:
     return environment().get_template("README.md.j2").render(**context)
 
 
-def conclusions(df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
-    """Sentences comparing each variant with the first (baseline); the words follow the sign of each
-    ratio ("fewer"/"more", "faster"/"slower")."""
-    return [sentence("conclusion", c) for c in analysis.comparisons(df, summaries, variants)]
+def conclusions(
+    df: pd.DataFrame, summaries: dict[str, dict[str, Any]], variants: list[str], baseline: str
+) -> list[str]:
+    """Sentences comparing each other variant with ``baseline``; the words follow the sign of
+    each ratio ("fewer"/"more", "faster"/"slower")."""
+    return [sentence("conclusion", c) for c in analysis.comparisons(df, summaries, variants, baseline)]
 
 
-def seed_spread_sentences(stats: pd.DataFrame, variants: list[str]) -> list[str]:
-    """Per non-baseline variant: is its mAP50-95 difference from the baseline larger than the
+def seed_spread_sentences(stats: pd.DataFrame, variants: list[str], baseline: str) -> list[str]:
+    """Per variant but ``baseline``: is its mAP50-95 difference from the baseline larger than the
     seed-to-seed spread?"""
-    return [sentence("seed_spread", s) for s in seed_spread(stats, variants)]
+    return [sentence("seed_spread", s) for s in seed_spread(stats, variants, baseline)]
 
 
 def budget_answers_per_target(
