@@ -9,7 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from helpers import make_workdir, snakemake
 from snakemake_interface_executor_plugins.workflow import WorkflowExecutorInterface
 
@@ -312,18 +311,18 @@ def test_a_dry_run_names_what_the_nodes_cannot_meet_and_env_vars_alone_fix_it(tm
     assert not calls.exists()
 
 
-def test_the_slurm_profile_gives_every_timing_rule_a_whole_node_of_one_type():
+def test_the_slurm_profile_gives_every_timing_rule_a_whole_node_of_one_type(monkeypatch):
     """A rule that times (threads: timing_threads) must run alone on its node on SLURM too."""
     rules = "\n".join(p.read_text() for p in sorted((REPO / "workflow/rules").glob("*.smk")))
     pattern = r"^rule (\w+):\n(?:    .*\n|\n)*?    threads: (?:timing_threads|quantize_threads)$"
     timing = set(re.findall(pattern, rules, re.M))
     assert {"latency", "speedup", "machine_peak", "ultralytics_crosscheck", "quantize"} <= timing, timing
-    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["set-resources"]
+    profile = _profile({"YOLOSHRINK_SLURM_BENCH_PARTITION": "bench"}, monkeypatch)["set-resources"]
     for rule in timing:
         assert "--exclusive" in profile[rule]["slurm_extra"], rule
         # host_bench runs on the node type its host names (benchmark.hosts), every other on the bench node
-        assert profile[rule].get("constraint") == (None if rule == "host_bench" else "?site.bench_constraint"), rule
-    bench = {r for r, res in profile.items() if res.get("slurm_partition") == "?site.bench_partition"}
+        assert profile[rule].get("constraint") == (None if rule == "host_bench" else "bench_cpu"), rule
+    bench = {r for r, res in profile.items() if res.get("slurm_partition") == "bench"}
     assert bench == slurmsite.BENCH_RULES and timing <= bench
 
 
@@ -398,3 +397,52 @@ def test_every_site_setting_is_documented_and_read_by_the_profile():
     assert "slurmsite.Site.from_environ().local_rule_names()" in (REPO / "workflow/rules/common.smk").read_text()
     site = slurmsite.Site.from_environ({"YOLOSHRINK_SLURM_LOCAL_RULES": " model_yaml, report ,"})
     assert site.local_rule_names() == ["model_yaml", "report"]
+
+
+def test_a_site_without_node_features_runs_its_timing_jobs_without_a_constraint(monkeypatch, tmp_path):
+    """Issue 29: nodes whose sinfo lists `(null)` features; YOLOSHRINK_SLURM_BENCH_CONSTRAINT=none
+    drops the timing jobs' constraint (an empty value keeps the default), and the pre-flight then
+    finds nothing to fix; its hint for the default names `none`."""
+    featureless = sinfo.parse_sinfo("batch*|n1|2|21694|gpu:1|(null)|up|infinite|idle\n")
+    assert slurmsite.Site.from_environ({"YOLOSHRINK_SLURM_BENCH_CONSTRAINT": "none"}).bench_constraint is None
+    assert slurmsite.Site.from_environ({"YOLOSHRINK_SLURM_BENCH_CONSTRAINT": " "}).bench_constraint == "bench_cpu"
+    (msg,) = cluster.check_requests([JobRequest("latency", "batch", 0, "bench_cpu")], featureless)
+    assert "YOLOSHRINK_SLURM_BENCH_CONSTRAINT" in msg and "`none` where the nodes list none" in msg
+    assert cluster.check_requests([JobRequest("latency", "batch", 0, None)], featureless) == []
+    base = _profile({}, monkeypatch)["set-resources"]
+    none = _profile({"YOLOSHRINK_SLURM_BENCH_CONSTRAINT": "none"}, monkeypatch)["set-resources"]
+    for rule in slurmsite.BENCH_RULES - {"host_bench"}:
+        assert base[rule]["constraint"] == "bench_cpu" and "constraint" not in none[rule], rule
+        assert none[rule] == {k: v for k, v in base[rule].items() if k != "constraint"}, rule  # nothing else moved
+
+
+def test_the_environment_record_says_when_timing_jobs_had_no_node_constraint(tmp_path):
+    """Issue 29: in a job of Snakemake's SLURM executor the environment record keeps the timing
+    jobs' node feature, None for a featureless site (the report's sentence: tests/test_report.py).
+    Outside such a job (a laptop, or a local run inside an interactive allocation) it records
+    nothing."""
+    import subprocess
+    import sys
+
+    from yoloshrink import environment
+
+    probe = f"{sys.executable} -c 'from yoloshrink import environment as e; print(e.submitted_by_snakemake_slurm())'"
+    step = ["snakemake", "--executor", "slurm-jobstep"]  # bash's $0 and arguments: in its command line
+    inside = subprocess.run(["bash", "-c", probe + "; true", *step], capture_output=True)
+    assert inside.stdout.decode().strip() == "True"  # an ancestor is the plugin's job step
+    assert not environment.submitted_by_snakemake_slurm()  # pytest's ancestors are not
+    assert environment.slurm_timing_node({"SLURM_JOB_ID": "7"}, submitted=False) == {}
+    none = environment.slurm_timing_node({"YOLOSHRINK_SLURM_BENCH_CONSTRAINT": "none"}, submitted=True)
+    assert none == {"slurm_bench_constraint": None}
+
+
+def test_no_hint_replaces_a_rules_resources():
+    """Issue 29: the partition hint offered `--set-resources RULE:slurm_partition=NAME`, which
+    replaces the rule's whole mapping in the profile (a training then asked for 4000 MB, 30
+    minutes and no GPU; timing jobs lost --exclusive). Every hint names a site setting, a config
+    key or --set-threads, never --set-resources."""
+    rules = ["train", "latency", "export", "host_bench"]
+    resources = ["partition", "mem_mb", "runtime", "cpus", "gpus", "gpu_model", "constraint"]
+    hints = [slurmsite.hint(rule, resource) for rule in rules for resource in resources]
+    assert hints and not any("--set-resources" in h or "--default-resources" in h for h in hints), hints
+    assert slurmsite.hint("train", "partition") == "set YOLOSHRINK_SLURM_GPU_PARTITION"

@@ -517,7 +517,7 @@ DEMO = {  # variant -> (parameters, GFLOPs at 640, best epoch, final mAP50-95) o
 }
 
 
-def demo_report(tmp_path: Path) -> tuple[str, pd.DataFrame]:
+def demo_report(tmp_path: Path, environment: Path | None = None) -> tuple[str, pd.DataFrame]:
     """The report of the demo's benchmark table, with training records that say what it ran."""
     infos, summaries = [], []
     for v, (params, gflops, best, m) in DEMO.items():
@@ -542,6 +542,7 @@ def demo_report(tmp_path: Path) -> tuple[str, pd.DataFrame]:
         card=DEMO_CSV.with_name("demo_card.json"),
         budgets_ms=[5, 10],
         dataset_source="builtin",
+        environment=environment,
     )
     return (tmp_path / "report" / "README.md").read_text(), pd.read_csv(DEMO_CSV)
 
@@ -652,3 +653,24 @@ def test_the_report_takes_its_baseline_from_the_rule_and_refuses_a_table_of_anot
     assert "w0.25's p50 / this p50" in readme
     with pytest.raises(ValueError, match=r"its baseline rows are \['w0.25'\]'s, but the baseline is 'w0.125'"):
         build.build_report(DEMO_CSV, list(DEMO), [], [], tmp_path / "other", baseline="w0.125")
+
+
+@pytest.mark.parametrize(
+    "constraint, says",
+    [
+        ({"slurm_bench_constraint": None}, "On SLURM without a node constraint"),
+        ({"slurm_bench_constraint": "icelake"}, "every timing job asked for node feature `icelake`"),
+        ({}, None),
+    ],
+)
+def test_the_report_says_when_timing_jobs_ran_without_a_node_constraint(tmp_path, constraint, says):
+    """Issue 29: a featureless SLURM site (YOLOSHRINK_SLURM_BENCH_CONSTRAINT=none) has no guarantee
+    that its timing jobs ran on one node type; the report says so beside the machine."""
+    record = tmp_path / "environment.json"
+    record.write_text(json.dumps({"cpu_model": "Xeon", "logical_cores": 2, **constraint}))
+    readme, _ = demo_report(tmp_path, environment=record)
+    environment_section = readme.split("## Environment", 1)[1].split("\n## ", 1)[0]
+    if says is None:
+        assert "SLURM" not in environment_section
+    else:
+        assert says in environment_section

@@ -32,8 +32,9 @@ CPU_FLAGS = (
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 CPUFREQ_MAX = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
 #: Fields of the record that change between two runs on the same machine and software: when it
-#: was written, and the clock the kernel reported at that moment (``max_mhz`` is the part's).
-VOLATILE = ("date", "reported_mhz")
+#: was written, the clock the kernel reported at that moment (``max_mhz`` is the part's), and
+#: how a SLURM run placed its timing jobs (the machine is the same, run locally or on SLURM).
+VOLATILE = ("date", "reported_mhz", "slurm_bench_constraint")
 #: The distributions whose versions the record keeps: every runtime's (:data:`targets.RUNTIMES`)
 #: and what exports and drives them.
 PACKAGES = tuple(
@@ -109,6 +110,39 @@ def git_commit(root: Path = SOURCE_ROOT) -> str | None:
     return sha + ("-dirty" if dirty else "")
 
 
+def submitted_by_snakemake_slurm(pid: int | None = None) -> bool:
+    """Whether this process runs in a job Snakemake's SLURM executor submitted: an ancestor runs
+    ``snakemake ... --executor slurm-jobstep`` (the plugin's job step). A local run inside an
+    interactive allocation (SLURM_JOB_ID set too) is not one."""
+    pid = os.getppid() if pid is None else pid
+    for _ in range(16):
+        if pid <= 1:
+            return False
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        if b"slurm-jobstep" in cmdline:
+            return True
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the parent's pid
+    return False
+
+
+def slurm_timing_node(environ: dict[str, str] | None = None, submitted: bool | None = None) -> dict[str, Any]:
+    """In a job of Snakemake's SLURM executor (the environment job runs where the timings ran, on
+    the bench partition with their constraint), ``slurm_bench_constraint``: the node feature the
+    profile's timing jobs asked for, None for a site without node features
+    (YOLOSHRINK_SLURM_BENCH_CONSTRAINT=none: no guarantee that they ran on one node type).
+    Nothing elsewhere."""
+    environ = dict(os.environ) if environ is None else environ
+    if not (submitted_by_snakemake_slurm() if submitted is None else submitted):
+        return {}
+    from yoloshrink.slurmsite import Site
+
+    return {"slurm_bench_constraint": Site.from_environ(environ).bench_constraint}
+
+
 def collect_environment() -> dict[str, Any]:
     """Everything :mod:`yoloshrink.environment` knows about this machine, now."""
     return {
@@ -119,6 +153,7 @@ def collect_environment() -> dict[str, Any]:
         **cpu_info(),
         "packages": package_versions(),
         "workflow_commit": git_commit(),
+        **slurm_timing_node(),
     }
 
 

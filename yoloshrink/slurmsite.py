@@ -55,7 +55,12 @@ KNOBS: tuple[Knob, ...] = (
     Knob("cpu_partition", "cpu", str, "partition of the CPU jobs (dataset, model, export, accuracy, aggregates)"),
     Knob("gpu_partition", "gpu", str, "partition of the trainings"),
     Knob("bench_partition", None, str, "partition of the timing jobs (default: the CPU partition)"),
-    Knob("bench_constraint", "bench_cpu", str, "node feature naming ONE CPU model, for the timing jobs"),
+    Knob(
+        "bench_constraint",
+        "bench_cpu",
+        str,
+        "node feature naming ONE CPU model, for the timing jobs; `none` where the nodes have no features",
+    ),
     Knob("account", None, str, "sbatch -A ACCOUNT (else pass --slurm-no-account)"),
     Knob("cpus_per_gpu", 8, int, "CPUs of a training per GPU (= train.workers, its data-loader processes)"),
     Knob("train_mem_mb", 48000, int, "memory of a training, MB"),
@@ -74,6 +79,9 @@ KNOBS: tuple[Knob, ...] = (
 )
 _BY_NAME = {k.name: k for k in KNOBS}
 GPU_REQUESTS = ("gpus", "gres")
+#: The value of YOLOSHRINK_SLURM_BENCH_CONSTRAINT for a site without node features: the timing
+#: jobs then carry no constraint, and so no guarantee that they all ran on one node type.
+NO_CONSTRAINT = "none"
 
 
 def _read(knob: Knob, environ: Mapping[str, str]) -> str | int | None:
@@ -81,6 +89,8 @@ def _read(knob: Knob, environ: Mapping[str, str]) -> str | int | None:
     if raw is None or raw.strip() == "":
         return knob.default
     raw = raw.strip()
+    if knob.name == "bench_constraint" and raw.lower() == NO_CONSTRAINT:
+        return None  # a site whose nodes have no features: the timing jobs ask for none
     if knob.kind is int:
         try:
             value = int(raw)
@@ -147,7 +157,9 @@ def hint(rule: str, resource: str) -> str:
     env = {k.name: k.env for k in KNOBS}
     if resource == "partition":
         knob = "gpu_partition" if rule in GPU_RULES else "bench_partition" if rule in BENCH_RULES else "cpu_partition"
-        return f"set {env[knob]} (or --set-resources {rule}:slurm_partition=NAME)"
+        # not --set-resources RULE:slurm_partition=NAME: it replaces the rule's whole mapping
+        # (a training would lose its GPU, memory and time limit; a timing job its --exclusive)
+        return f"set {env[knob]}"
     if resource == "mem_mb":
         if rule in GPU_RULES:
             return f"set {env['train_mem_mb']} (MB)"
@@ -169,5 +181,8 @@ def hint(rule: str, resource: str) -> str:
     if resource == "constraint":
         if rule == "host_bench":
             return "name a node feature listed by `sinfo -o '%P %f'` in benchmark.hosts in the config"
-        return f"set {env['bench_constraint']} to a node feature listed by `sinfo -o '%P %f'`"
+        return (
+            f"set {env['bench_constraint']} to a node feature listed by `sinfo -o '%P %f'`, or to "
+            f"`{NO_CONSTRAINT}` where the nodes list none (the timing jobs then may run on different node types)"
+        )
     raise ValueError(f"no hint for resource {resource!r}")

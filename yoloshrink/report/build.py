@@ -281,6 +281,8 @@ def machine_context(environment: Path | None, peak: Path | None, df: pd.DataFram
     if env:
         env = {
             **{k: env.get(k) for k in ("cpu_model", "logical_cores", "date", "host", "workflow_commit")},
+            "on_slurm": "slurm_bench_constraint" in env,
+            "slurm_bench_constraint": env.get("slurm_bench_constraint"),
             "flags": [k for k, v in env.get("cpu_flags", {}).items() if v],
             "versions": [f"{k} {v}" for k, v in env.get("packages", {}).items() if v],
         }
