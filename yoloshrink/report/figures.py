@@ -273,7 +273,7 @@ def plot_latency(
         _ = i
     ax.axhline(1, color="k", lw=0.8)
     ax.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
-    ax.set_ylabel(f"speed-up over {base} (p50 ratio, timed in turns; bars: 95 % CI)")
+    ax.set_ylabel(f"speed-up over {base}\n(p50 ratio, timed in turns; bars: 95 % CI)")
     ax.set_title("speed-up vs FLOP ratio")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
