@@ -321,7 +321,7 @@ def select(
     """
     from yoloshrink.bench.accuracy import measure_accuracy, openvino_precision
     from yoloshrink.bench.runners import load_images, preprocess
-    from yoloshrink.bench.stats import speedup, summarize
+    from yoloshrink.bench.stats import P50_KEYS, SPEEDUP_KEYS, speedup, summarize
     from yoloshrink.datasets.files import val_images_dir
 
     spec = EXPORTS[fmt]
@@ -368,10 +368,10 @@ def select(
     for entry in tried:
         if entry["status"] == "ok":
             s = summarize(timed[entry["name"]])
-            entry.update({k: s[k] for k in ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms")})
+            entry.update({k: s[k] for k in P50_KEYS})
             for t in floats:
                 sp = speedup(timed[f"float:{t}"], timed[entry["name"]])
-                entry[f"speedup_over_{t}"] = {k: sp[k] for k in ("speedup", "speedup_ci_low", "speedup_ci_high")}
+                entry[f"speedup_over_{t}"] = {k: sp[k] for k in SPEEDUP_KEYS}
     chosen, reason = pick(tried, tolerance)
     if chosen is None:
         raise RuntimeError(f"{fmt}: {reason}: " + "; ".join(f"{e['name']}: {e.get('error')}" for e in tried))
@@ -382,9 +382,7 @@ def select(
         tolerance=tolerance,
         floats={
             t: {
-                "p50_ms": float_p50[t]["p50_ms"],
-                "p50_ci_low_ms": float_p50[t]["p50_ci_low_ms"],
-                "p50_ci_high_ms": float_p50[t]["p50_ci_high_ms"],
+                **{k: float_p50[t][k] for k in P50_KEYS},
                 "runtime": TARGETS[t].runtime,
                 "precision": ran_at[f"float:{t}"],
             }

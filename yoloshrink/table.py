@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from yoloshrink import layout
-from yoloshrink.bench.stats import between_jobs, interference, jobs_interval
+from yoloshrink.bench.stats import SPEEDUP_KEYS, between_jobs, interference, jobs_interval
 from yoloshrink.environment import environment_id
 from yoloshrink.fsutil import atomic_write_text, path_size, read_json
 from yoloshrink.targets import TARGETS
@@ -233,13 +233,13 @@ def speedup_fields(is_baseline: bool, record: dict[str, Any] | None) -> dict[str
     """A row's speed-up columns: 1 for the baseline itself, else its paired record's (NaN and
     the verdict "not measured: <error>" when the pair was not timed)."""
     if is_baseline:
-        ones = dict.fromkeys(("speedup", "speedup_ci_low", "speedup_ci_high"), 1.0)
+        ones = dict.fromkeys(SPEEDUP_KEYS, 1.0)
         return {**ones, "speedup_verdict": "baseline", "speedup_rounds": math.nan}
     if record is None or record["status"] != "ok":
         why = "no record" if record is None else record.get("error", "failed")
-        nan = dict.fromkeys(("speedup", "speedup_ci_low", "speedup_ci_high", "speedup_rounds"), math.nan)
+        nan = dict.fromkeys((*SPEEDUP_KEYS, "speedup_rounds"), math.nan)
         return {**nan, "speedup_verdict": f"not measured: {why}"}
-    keys = ("speedup", "speedup_ci_low", "speedup_ci_high", "speedup_verdict")
+    keys = (*SPEEDUP_KEYS, "speedup_verdict")
     return {**{k: record[k] for k in keys}, "speedup_rounds": record["rounds"]}
 
 

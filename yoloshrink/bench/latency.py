@@ -43,7 +43,7 @@ from yoloshrink.bench.runners import (
     resolve_model,
     timed_as,
 )
-from yoloshrink.bench.stats import summarize
+from yoloshrink.bench.stats import P50_KEYS, summarize
 from yoloshrink.bench.timing import Staged, TimingPlan, in_processes, interleaved, pin_cores, time_block, warm_up
 from yoloshrink.bench.timing import in_turns as timing_in_turns
 from yoloshrink.datasets.files import val_images_dir
@@ -81,7 +81,7 @@ def stage_fields(timed: dict[str, Any], name: str = "e2e") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for stage in STAGES:
         s = summarize(timed[f"{name}/{stage}"])
-        out.update({f"{stage}_{k}": s[k] for k in ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "mean_ms")})
+        out.update({f"{stage}_{k}": s[k] for k in (*P50_KEYS, "mean_ms")})
     out["dominant_stage"] = max(STAGES, key=lambda stage: out[f"{stage}_mean_ms"])
     return out
 

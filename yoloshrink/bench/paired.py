@@ -27,7 +27,7 @@ from typing import Any
 from yoloshrink import layout
 from yoloshrink.bench.latency import Session, gathered, in_turns
 from yoloshrink.bench.runners import precision_that_runs, resolve_model, timed_as
-from yoloshrink.bench.stats import speedup, summarize
+from yoloshrink.bench.stats import P50_KEYS, speedup, summarize
 from yoloshrink.bench.timing import TimingPlan
 from yoloshrink.datasets.files import val_images_dir
 
@@ -64,8 +64,8 @@ def measure_pair(
         "warmup_calls": warm["warmup_calls"] + var_warm["warmup_calls"],
         "warmup_settled": warm["warmup_settled"] and var_warm["warmup_settled"],
         "rounds": v["rounds"],
-        **{k: v[k] for k in ("n", "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv")},
-        **{f"baseline_{k}": b[k] for k in ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "round_cv")},
+        **{k: v[k] for k in ("n", *P50_KEYS, "round_cv")},
+        **{f"baseline_{k}": b[k] for k in (*P50_KEYS, "round_cv")},
         **speedup(base_timed["net"], var_timed["net"]),
     }
 

@@ -26,6 +26,11 @@ from typing import Any
 
 import numpy as np
 
+#: A p50 with its interval, as :func:`summarize` names them (and every record and CSV after it).
+P50_KEYS = ("p50_ms", "p50_ci_low_ms", "p50_ci_high_ms")
+#: A speed-up with its interval, as :func:`speedup` names them.
+SPEEDUP_KEYS = ("speedup", "speedup_ci_low", "speedup_ci_high")
+
 REPS = 4000  #: bootstrap resamples (the expanded intervals read far into the tails)
 LEVEL = 0.95  #: confidence level of every interval
 SEED = 0
