@@ -274,8 +274,8 @@ def test_a_pair_that_slows_its_models_is_flagged_and_processes_taking_turns_do_n
         def __init__(self, name: str):
             self.fn = Interfering(m).load(costs[name])
 
-        def block(self, n: int) -> tuple[list[float], dict]:
-            return time_block(self.fn, n, m.clock), {}
+        def block(self, n: int) -> list[float]:
+            return time_block(self.fn, n, m.clock)
 
         def close(self) -> None:
             pass
@@ -332,8 +332,8 @@ class FakeTurn:
     def __init__(self, machine: SpellMachine, cost_ms: float):
         self.machine, self.fn = machine, machine.call(cost_ms)
 
-    def block(self, n: int) -> tuple[list[float], dict]:
-        return time_block(self.fn, n, self.machine.clock), {}
+    def block(self, n: int) -> list[float]:
+        return time_block(self.fn, n, self.machine.clock)
 
     def close(self) -> None:
         pass

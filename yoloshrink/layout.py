@@ -243,6 +243,20 @@ BENCHMARK_COLUMNS = [
     "environment",
 ]
 
+
+def job_p50s(rows: list[dict[str, Any]], baseline: str) -> dict[str, list[float]]:
+    """Each model's network p50 from every job of the run that timed it, in the benchmark rows of
+    one target and thread count: ``baseline`` in its own row (``p50_ms``) and in every other
+    row's pair (``pair_baseline_p50_ms``); each other variant in its row and its pair
+    (``pair_p50_ms``). Missing figures left out."""
+    pairs = [r.get("pair_baseline_p50_ms") for r in rows if r["variant"] != baseline]
+    out = {}
+    for r in rows:
+        p50s = [r.get("p50_ms"), *(pairs if r["variant"] == baseline else [r.get("pair_p50_ms")])]
+        out[r["variant"]] = [float(x) for x in p50s if isinstance(x, (int, float)) and x == x]
+    return out
+
+
 #: A host's rows (yoloshrink.hostbench): the host, the row, its output check against the
 #: training machine's (at the reference's precision), its timing.
 HOST_COLUMNS = [

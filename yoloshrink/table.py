@@ -271,12 +271,7 @@ def jobs_fields(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
         return df
     ok = df[df["status"] == "ok"]
     for _, rows in ok.groupby(["target", "threads"], sort=False):
-        groups = []
-        others = rows.loc[rows["variant"] != baseline, "pair_baseline_p50_ms"].tolist()
-        for _, r in rows.iterrows():
-            p50s = [r["p50_ms"], *(others if r["variant"] == baseline else [r["pair_p50_ms"]])]
-            groups.append([x for x in p50s if isinstance(x, (int, float)) and x == x])
-        sd, dof = between_jobs(groups)
+        sd, dof = between_jobs(list(layout.job_p50s(rows.to_dict("records"), baseline).values()))
         for i in rows.index:
             df.loc[i, ["between_jobs_sd", "between_jobs_df"]] = [sd, dof]
             for prefix in ("", "e2e_"):

@@ -222,12 +222,12 @@ class Worker:
         self._log.seek(0)
         return self._log.read()[-3000:]
 
-    def block(self, n: int) -> tuple[list[float], dict[str, list[float]]]:
-        """``n`` calls, timed in the worker's process: their durations (ms) and no stages."""
+    def block(self, n: int) -> list[float]:
+        """``n`` calls, timed in the worker's process: their durations (ms)."""
         assert self._proc.stdin is not None
         self._proc.stdin.write(f"{int(n)}\n")
         self._proc.stdin.flush()
-        return self._reply(), {}
+        return self._reply()
 
     def close(self) -> None:
         """End the process (it exits on the end of its input) and copy its log to stderr."""
@@ -240,23 +240,14 @@ class Worker:
             self._log.close()
             self._tmp.cleanup()
 
-    def __enter__(self) -> Worker:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is not None:
-            self._proc.kill()
-        self.close()
-
-
-def serve(session: Session, commands: Any = sys.stdin, replies: Any = None) -> None:
+def serve(session: Session) -> None:
     """A :class:`Worker`'s process: pin, load ``session``'s model, say what ran and where (a JSON
     line: ``pid``, ``cpus``, ``runner``), then for every line ``n`` it reads time ``n`` network
     calls and answer their durations (ms, a JSON line), until its input ends. What the runtimes
     print goes to stderr, not into the replies."""
-    if replies is None:  # the replies keep the real stdout; anything printed goes to stderr
-        replies = os.fdopen(os.dup(1), "w", buffering=1)
-        os.dup2(2, 1)
+    replies = os.fdopen(os.dup(1), "w", buffering=1)  # the replies keep the real stdout;
+    os.dup2(2, 1)  # anything printed goes to stderr
     threads = int(session.threads)
     cpus = set_threads(threads)
     images = read_images(session.images)
@@ -267,7 +258,7 @@ def serve(session: Session, commands: Any = sys.stdin, replies: Any = None) -> N
     replies.write(json.dumps(said) + "\n")
     replies.flush()
     clock = time.perf_counter_ns
-    for line in commands:
+    for line in sys.stdin:
         replies.write(json.dumps(time_block(lambda: runner.run(x), int(line), clock)) + "\n")
         replies.flush()
 

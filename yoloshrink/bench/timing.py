@@ -174,9 +174,9 @@ def time_block(
 class Turn(Protocol):
     """A call that times its own blocks where it runs (a model in another process:
     :class:`yoloshrink.bench.latency.Worker`): ``block(n)`` runs ``n`` calls and returns their
-    durations (ms) and, for a staged call, each stage's (ms, per call)."""
+    durations (ms)."""
 
-    def block(self, n: int) -> tuple[list[float], dict[str, list[float]]]: ...
+    def block(self, n: int) -> list[float]: ...
 
     def close(self) -> None: ...
 
@@ -187,13 +187,9 @@ Timed = Callable[[], Any] | Turn
 
 def _block_of(call: Timed, n: int, clock: Clock, stages: dict[str, list[float]] | None = None) -> list[float]:
     """:func:`time_block` of a call in this process; a :class:`Turn`'s own block, timed where it ran."""
-    if not hasattr(call, "block"):
-        return time_block(call, n, clock, stages)  # type: ignore[arg-type]
-    times, staged = call.block(n)  # type: ignore[union-attr]
-    if stages is not None:
-        for stage, ms in staged.items():
-            stages.setdefault(stage, []).extend(ms)
-    return times
+    if hasattr(call, "block"):
+        return call.block(n)  # type: ignore[union-attr]
+    return time_block(call, n, clock, stages)  # type: ignore[arg-type]
 
 
 def warm_up(calls: dict[str, Timed], plan: TimingPlan, clock: Clock = time.perf_counter_ns) -> dict[str, Any]:

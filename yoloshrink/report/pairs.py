@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from yoloshrink.layout import job_p50s
 from yoloshrink.report.analysis import ok_rows
 
 
@@ -104,8 +105,7 @@ def drift(df: pd.DataFrame, baseline: str) -> list[dict[str, Any]]:
     ok = ok_rows(df)
     out = []
     for (target, threads), rows in ok.groupby(["target", "threads"], sort=False):
-        own = rows.loc[rows["variant"] == baseline, "p50_ms"]
-        p50s = [*own.dropna(), *rows.loc[rows["variant"] != baseline, "pair_baseline_p50_ms"].dropna()]
+        p50s = job_p50s(rows.to_dict("records"), baseline).get(baseline, [])
         if len(p50s) < 2:
             continue
         low, high = min(p50s), max(p50s)
